@@ -41,7 +41,12 @@ export function flattenPoints(points: Points, d: number, what: string): Float64A
 }
 
 /** Turns a flat row-major array back into `J × d` nested arrays. */
-export function unflattenPoints(flat: ArrayLike<number>, d: number, offset = 0, count?: number): number[][] {
+export function unflattenPoints(
+  flat: ArrayLike<number>,
+  d: number,
+  offset = 0,
+  count?: number,
+): number[][] {
   const n = count ?? (flat.length - offset) / d;
   const out: number[][] = new Array(n);
   for (let j = 0; j < n; j++) {

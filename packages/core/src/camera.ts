@@ -53,23 +53,33 @@ type PointsOutput<T> = T extends NumericArray ? Float64Array : number[][];
 function readPoints(points: PointsInput, d: number, what: string): Float64Array {
   if (points instanceof Float64Array || points instanceof Float32Array) {
     if (points.length % d !== 0) {
-      throw new GeometryError('shape', `${what}: flat array length ${points.length} is not a multiple of ${d}`);
+      throw new GeometryError(
+        'shape',
+        `${what}: flat array length ${points.length} is not a multiple of ${d}`,
+      );
     }
     return points instanceof Float64Array ? points : Float64Array.from(points);
   }
   return flattenPoints(points, d, what);
 }
 
-function writePoints<T extends PointsInput>(input: T, flat: Float64Array, d: number): PointsOutput<T> {
-  if (input instanceof Float64Array || input instanceof Float32Array) return flat as PointsOutput<T>;
+function writePoints<T extends PointsInput>(
+  input: T,
+  flat: Float64Array,
+  d: number,
+): PointsOutput<T> {
+  if (input instanceof Float64Array || input instanceof Float32Array)
+    return flat as PointsOutput<T>;
   return unflattenPoints(flat, d) as PointsOutput<T>;
 }
 
 function toVec3(v: ArrayLike<number>, what: string): Vec3 {
-  if (v.length !== 3) throw new GeometryError('shape', `${what} must have 3 elements, got ${v.length}`);
+  if (v.length !== 3)
+    throw new GeometryError('shape', `${what} must have 3 elements, got ${v.length}`);
   const out = Float64Array.from(v);
   for (let i = 0; i < 3; i++) {
-    if (!Number.isFinite(out[i]!)) throw new GeometryError('non-finite', `${what}[${i}] is ${out[i]}`);
+    if (!Number.isFinite(out[i]!))
+      throw new GeometryError('non-finite', `${what}[${i}] is ${out[i]}`);
   }
   return out;
 }
@@ -117,7 +127,10 @@ export class Camera {
     this.distortionCoeffs = toDistortionCoeffs(init.distortionCoeffs);
     if (init.extrinsicMatrix !== undefined) {
       if (init.rotation !== undefined || init.opticalCenter !== undefined) {
-        throw new GeometryError('invalid-option', 'give either extrinsicMatrix or rotation/opticalCenter, not both');
+        throw new GeometryError(
+          'invalid-option',
+          'give either extrinsicMatrix or rotation/opticalCenter, not both',
+        );
       }
       const { rotation, opticalCenter } = parseExtrinsics(init.extrinsicMatrix);
       this.rotation = rotation;
@@ -125,10 +138,13 @@ export class Camera {
     } else {
       this.rotation = init.rotation === undefined ? identity3() : toMat3(init.rotation, 'rotation');
       this.opticalCenter =
-        init.opticalCenter === undefined ? new Float64Array(3) : toVec3(init.opticalCenter, 'optical centre');
+        init.opticalCenter === undefined
+          ? new Float64Array(3)
+          : toVec3(init.opticalCenter, 'optical centre');
     }
     this.worldUp = toVec3(init.worldUp ?? DEFAULT_WORLD_UP, 'world up vector');
-    if (norm3(this.worldUp) === 0) throw new GeometryError('degenerate', 'world up vector must not be zero');
+    if (norm3(this.worldUp) === 0)
+      throw new GeometryError('degenerate', 'world up vector must not be zero');
   }
 
   /**
@@ -136,7 +152,12 @@ export class Camera {
    * larger) is `fovDegrees`, principal point at (width/2, height/2) as in the reference
    * pipeline.
    */
-  static fromFov(fovDegrees: number, width: number, height: number, init: Partial<CameraInit> = {}): Camera {
+  static fromFov(
+    fovDegrees: number,
+    width: number,
+    height: number,
+    init: Partial<CameraInit> = {},
+  ): Camera {
     return new Camera({ ...init, intrinsicMatrix: intrinsicsFromFov(fovDegrees, width, height) });
   }
 
@@ -156,9 +177,31 @@ export class Camera {
 
   /** 4×4 world→camera matrix [R | −R c; 0 0 0 1], row-major, mm. */
   extrinsicMatrix(): Float64Array {
-    const t = apply3(this.rotation, this.opticalCenter[0]!, this.opticalCenter[1]!, this.opticalCenter[2]!);
+    const t = apply3(
+      this.rotation,
+      this.opticalCenter[0]!,
+      this.opticalCenter[1]!,
+      this.opticalCenter[2]!,
+    );
     const R = this.rotation;
-    return Float64Array.of(R[0]!, R[1]!, R[2]!, -t[0]!, R[3]!, R[4]!, R[5]!, -t[1]!, R[6]!, R[7]!, R[8]!, -t[2]!, 0, 0, 0, 1);
+    return Float64Array.of(
+      R[0]!,
+      R[1]!,
+      R[2]!,
+      -t[0]!,
+      R[3]!,
+      R[4]!,
+      R[5]!,
+      -t[1]!,
+      R[6]!,
+      R[7]!,
+      R[8]!,
+      -t[2]!,
+      0,
+      0,
+      0,
+      1,
+    );
   }
 
   /** The world-up vector expressed in this camera's frame (R · up). */
@@ -174,7 +217,9 @@ export class Camera {
     const R = this.rotation;
     const [cx, cy, cz] = this.opticalCenter as unknown as [number, number, number];
     for (let i = 0; i < p.length; i += 3) {
-      const x = p[i]! - cx, y = p[i + 1]! - cy, z = p[i + 2]! - cz;
+      const x = p[i]! - cx,
+        y = p[i + 1]! - cy,
+        z = p[i + 2]! - cz;
       out[i] = R[0]! * x + R[1]! * y + R[2]! * z;
       out[i + 1] = R[3]! * x + R[4]! * y + R[5]! * z;
       out[i + 2] = R[6]! * x + R[7]! * y + R[8]! * z;
@@ -188,7 +233,9 @@ export class Camera {
     const R = this.rotation;
     const [cx, cy, cz] = this.opticalCenter as unknown as [number, number, number];
     for (let i = 0; i < p.length; i += 3) {
-      const x = p[i]!, y = p[i + 1]!, z = p[i + 2]!;
+      const x = p[i]!,
+        y = p[i + 1]!,
+        z = p[i + 2]!;
       out[i] = R[0]! * x + R[3]! * y + R[6]! * z + cx;
       out[i + 1] = R[1]! * x + R[4]! * y + R[7]! * z + cy;
       out[i + 2] = R[2]! * x + R[5]! * y + R[8]! * z + cz;
@@ -219,7 +266,10 @@ export class Camera {
    * Back-projects pixels to camera-frame points at the given depth(s) (z, mm), undoing K and
    * the lens distortion.
    */
-  imageToCamera<T extends PointsInput>(points: T, depth: number | ArrayLike<number> = 1): PointsOutput<T> {
+  imageToCamera<T extends PointsInput>(
+    points: T,
+    depth: number | ArrayLike<number> = 1,
+  ): PointsOutput<T> {
     const normalized = this.imageToNormalized(readPoints(points, 2, 'image points'));
     const n = normalized.length / 2;
     if (typeof depth !== 'number' && depth.length !== n) {
@@ -240,7 +290,10 @@ export class Camera {
     return writePoints(points, this.cameraToImage(cam), 2);
   }
 
-  imageToWorld<T extends PointsInput>(points: T, depth: number | ArrayLike<number> = 1): PointsOutput<T> {
+  imageToWorld<T extends PointsInput>(
+    points: T,
+    depth: number | ArrayLike<number> = 1,
+  ): PointsOutput<T> {
     const cam = this.imageToCamera(readPoints(points, 2, 'image points'), depth);
     return writePoints(points, this.cameraToWorld(cam), 3);
   }
@@ -250,7 +303,8 @@ export class Camera {
     const Kinv = invert3(this.intrinsicMatrix, 'intrinsic matrix');
     const out = new Float64Array(pixels.length);
     for (let i = 0; i < pixels.length; i += 2) {
-      const u = pixels[i]!, v = pixels[i + 1]!;
+      const u = pixels[i]!,
+        v = pixels[i + 1]!;
       out[i] = Kinv[0]! * u + Kinv[1]! * v + Kinv[2]!;
       out[i + 1] = Kinv[3]! * u + Kinv[4]! * v + Kinv[5]!;
     }
@@ -265,7 +319,12 @@ export class Camera {
    * target, keeping the image upright with respect to `worldUp` (no roll, no flip).
    * The target is a pixel of this camera's image, a camera-frame point or a world point.
    */
-  turnTowards(target: { imagePoint: ArrayLike<number> } | { cameraPoint: ArrayLike<number> } | { worldPoint: ArrayLike<number> }): Camera {
+  turnTowards(
+    target:
+      | { imagePoint: ArrayLike<number> }
+      | { cameraPoint: ArrayLike<number> }
+      | { worldPoint: ArrayLike<number> },
+  ): Camera {
     let forward: ArrayLike<number>;
     if ('imagePoint' in target) {
       const n = this.imageToNormalized(toFinite(target.imagePoint, 2, 'target image point'));
@@ -286,7 +345,8 @@ export class Camera {
    * screen for a positive angle, since y points down).
    */
   rotateInPlane(angle: number): Camera {
-    if (!Number.isFinite(angle)) throw new GeometryError('non-finite', `in-plane angle is ${angle}`);
+    if (!Number.isFinite(angle))
+      throw new GeometryError('non-finite', `in-plane angle is ${angle}`);
     return this.with({ R: multiply3(axisRotation3('z', -angle), this.rotation) });
   }
 
@@ -302,7 +362,10 @@ export class Camera {
   /** Multiplies the focal lengths (and skew) by `factor`, keeping the principal point. */
   zoom(factor: number): Camera {
     if (!(factor > 0) || !Number.isFinite(factor)) {
-      throw new GeometryError('invalid-option', `zoom factor must be a positive finite number, got ${factor}`);
+      throw new GeometryError(
+        'invalid-option',
+        `zoom factor must be a positive finite number, got ${factor}`,
+      );
     }
     const K = Float64Array.from(this.intrinsicMatrix);
     K[0]! *= factor;
@@ -315,7 +378,10 @@ export class Camera {
   /** Scales the whole image by `factor` about the pixel-grid origin (K's first two rows). */
   scaleOutput(factor: number): Camera {
     if (!(factor > 0) || !Number.isFinite(factor)) {
-      throw new GeometryError('invalid-option', `scale factor must be a positive finite number, got ${factor}`);
+      throw new GeometryError(
+        'invalid-option',
+        `scale factor must be a positive finite number, got ${factor}`,
+      );
     }
     const K = Float64Array.from(this.intrinsicMatrix);
     for (let i = 0; i < 6; i++) K[i]! *= factor;
@@ -348,10 +414,14 @@ export class Camera {
    * H = K_other · R_other · Rᵀ_this · K_this⁻¹.
    */
   homographyTo(other: Camera): Mat3 {
-    const c1 = this.opticalCenter, c2 = other.opticalCenter;
+    const c1 = this.opticalCenter,
+      c2 = other.opticalCenter;
     const dist = Math.hypot(c1[0]! - c2[0]!, c1[1]! - c2[1]!, c1[2]! - c2[2]!);
     if (dist > 1e-6 * Math.max(1, norm3(c1), norm3(c2))) {
-      throw new GeometryError('invalid-option', 'a homography between cameras needs a shared optical centre');
+      throw new GeometryError(
+        'invalid-option',
+        'a homography between cameras needs a shared optical centre',
+      );
     }
     if (this.hasDistortion || other.hasDistortion) {
       throw new GeometryError(
@@ -360,15 +430,20 @@ export class Camera {
       );
     }
     const relative = multiply3(other.rotation, transpose3(this.rotation));
-    return multiply3(multiply3(other.intrinsicMatrix, relative), invert3(this.intrinsicMatrix, 'intrinsic matrix'));
+    return multiply3(
+      multiply3(other.intrinsicMatrix, relative),
+      invert3(this.intrinsicMatrix, 'intrinsic matrix'),
+    );
   }
 }
 
 function toFinite(v: ArrayLike<number>, n: number, what: string): Float64Array {
-  if (v.length !== n) throw new GeometryError('shape', `${what} must have ${n} elements, got ${v.length}`);
+  if (v.length !== n)
+    throw new GeometryError('shape', `${what} must have ${n} elements, got ${v.length}`);
   const out = Float64Array.from(v);
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(out[i]!)) throw new GeometryError('non-finite', `${what}[${i}] is ${out[i]}`);
+    if (!Number.isFinite(out[i]!))
+      throw new GeometryError('non-finite', `${what}[${i}] is ${out[i]}`);
   }
   return out;
 }
@@ -376,7 +451,8 @@ function toFinite(v: ArrayLike<number>, n: number, what: string): Float64Array {
 /** Applies the affine part of K to flat normalised points, in place. */
 export function applyIntrinsicsInPlace(K: Mat3, points: Float64Array): void {
   for (let i = 0; i < points.length; i += 2) {
-    const x = points[i]!, y = points[i + 1]!;
+    const x = points[i]!,
+      y = points[i + 1]!;
     points[i] = K[0]! * x + K[1]! * y + K[2]!;
     points[i + 1] = K[3]! * x + K[4]! * y + K[5]!;
   }
@@ -388,7 +464,10 @@ export function applyIntrinsicsInPlace(K: Mat3, points: Float64Array): void {
  */
 export function intrinsicsFromFov(fovDegrees: number, width: number, height: number): Mat3 {
   if (!(fovDegrees > 0 && fovDegrees < 180)) {
-    throw new GeometryError('invalid-option', `field of view must be in (0°, 180°), got ${fovDegrees}`);
+    throw new GeometryError(
+      'invalid-option',
+      `field of view must be in (0°, 180°), got ${fovDegrees}`,
+    );
   }
   if (!(width > 0 && height > 0) || !Number.isFinite(width) || !Number.isFinite(height)) {
     throw new GeometryError('degenerate', `image size must be positive, got ${width}×${height}`);
@@ -397,7 +476,10 @@ export function intrinsicsFromFov(fovDegrees: number, width: number, height: num
   return Float64Array.of(f, 0, width / 2, 0, f, height / 2, 0, 0, 1);
 }
 
-function parseExtrinsics(m: ArrayLike<number> | ReadonlyArray<ArrayLike<number>>): { rotation: Mat3; opticalCenter: Vec3 } {
+function parseExtrinsics(m: ArrayLike<number> | ReadonlyArray<ArrayLike<number>>): {
+  rotation: Mat3;
+  opticalCenter: Vec3;
+} {
   const flat = new Float64Array(16);
   const first = (m as ArrayLike<unknown>)[0];
   if (typeof first === 'object' && first !== null) {
@@ -407,22 +489,40 @@ function parseExtrinsics(m: ArrayLike<number> | ReadonlyArray<ArrayLike<number>>
     }
     for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) flat[r * 4 + c] = rows[r]![c]!;
   } else {
-    if (m.length !== 16) throw new GeometryError('shape', `extrinsic matrix must be 4×4 (16 numbers), got ${m.length}`);
+    if (m.length !== 16)
+      throw new GeometryError(
+        'shape',
+        `extrinsic matrix must be 4×4 (16 numbers), got ${m.length}`,
+      );
     flat.set(m as ArrayLike<number>);
   }
   for (let i = 0; i < 16; i++) {
-    if (!Number.isFinite(flat[i]!)) throw new GeometryError('non-finite', `extrinsic matrix element ${i} is ${flat[i]}`);
+    if (!Number.isFinite(flat[i]!))
+      throw new GeometryError('non-finite', `extrinsic matrix element ${i} is ${flat[i]}`);
   }
   if (flat[12] !== 0 || flat[13] !== 0 || flat[14] !== 0 || flat[15] !== 1) {
     throw new GeometryError('invalid-option', 'extrinsic matrix bottom row must be [0, 0, 0, 1]');
   }
-  const R = Float64Array.of(flat[0]!, flat[1]!, flat[2]!, flat[4]!, flat[5]!, flat[6]!, flat[8]!, flat[9]!, flat[10]!);
+  const R = Float64Array.of(
+    flat[0]!,
+    flat[1]!,
+    flat[2]!,
+    flat[4]!,
+    flat[5]!,
+    flat[6]!,
+    flat[8]!,
+    flat[9]!,
+    flat[10]!,
+  );
   // R must be a rotation (orthonormal); a scaled or sheared matrix would silently distort poses.
   const RRt = multiply3(R, transpose3(R));
   for (let i = 0; i < 9; i++) {
     const expected = i % 4 === 0 ? 1 : 0;
     if (Math.abs(RRt[i]! - expected) > 1e-4) {
-      throw new GeometryError('invalid-option', 'extrinsic matrix rotation part is not orthonormal');
+      throw new GeometryError(
+        'invalid-option',
+        'extrinsic matrix rotation part is not orthonormal',
+      );
     }
   }
   const t = [flat[3]!, flat[7]!, flat[11]!];

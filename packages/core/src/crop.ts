@@ -27,7 +27,12 @@ export interface Augmentation {
   gamma: number;
 }
 
-export const NO_AUGMENTATION: Readonly<Augmentation> = { angle: 0, scale: 1, flip: false, gamma: 1 };
+export const NO_AUGMENTATION: Readonly<Augmentation> = {
+  angle: 0,
+  scale: 1,
+  flip: false,
+  gamma: 1,
+};
 
 /** Default rotation range of test-time augmentation, degrees (±). */
 export const DEFAULT_TTA_ROTATION_DEGREES = 25;
@@ -51,7 +56,10 @@ export function linspace(start: number, stop: number, num: number, endpoint = tr
  * mirrored. `numAug = 1` gives angle 0, scale 1.05, gamma 0.8, no flip — the reference's
  * midpoint convention.
  */
-export function ttaSchedule(numAug: number, rotationRangeDegrees = DEFAULT_TTA_ROTATION_DEGREES): Augmentation[] {
+export function ttaSchedule(
+  numAug: number,
+  rotationRangeDegrees = DEFAULT_TTA_ROTATION_DEGREES,
+): Augmentation[] {
   if (!Number.isInteger(numAug) || numAug < 1) {
     throw new GeometryError('invalid-option', `numAug must be a positive integer, got ${numAug}`);
   }
@@ -91,12 +99,17 @@ export interface CropOptions {
 }
 
 function checkBox(box: ArrayLike<number>): void {
-  if (box.length < 4) throw new GeometryError('shape', `box must be [x, y, w, h], got ${box.length} numbers`);
+  if (box.length < 4)
+    throw new GeometryError('shape', `box must be [x, y, w, h], got ${box.length} numbers`);
   for (let i = 0; i < 4; i++) {
-    if (!Number.isFinite(box[i]!)) throw new GeometryError('non-finite', `box element ${i} is ${box[i]}`);
+    if (!Number.isFinite(box[i]!))
+      throw new GeometryError('non-finite', `box element ${i} must be finite, got ${box[i]}`);
   }
   if (!(box[2]! > 0 && box[3]! > 0)) {
-    throw new GeometryError('degenerate', `box width and height must be positive, got ${box[2]}×${box[3]}`);
+    throw new GeometryError(
+      'degenerate',
+      `box width and height must be positive, got ${box[2]}×${box[3]}`,
+    );
   }
 }
 
@@ -104,7 +117,11 @@ function checkBox(box: ArrayLike<number>): void {
  * Builds the virtual crop camera for `box` = [x, y, w, h] (pixels of `camera`'s image).
  * The world-up vector of `camera` decides which way is up in the crop.
  */
-export function buildCropCamera(camera: Camera, box: ArrayLike<number>, options: CropOptions = {}): CropGeometry {
+export function buildCropCamera(
+  camera: Camera,
+  box: ArrayLike<number>,
+  options: CropOptions = {},
+): CropGeometry {
   checkBox(box);
   const side = options.side ?? 256;
   if (!(Number.isInteger(side) && side > 0)) {
@@ -112,11 +129,25 @@ export function buildCropCamera(camera: Camera, box: ArrayLike<number>, options:
   }
   const aug = options.augmentation ?? NO_AUGMENTATION;
   if (!(aug.scale > 0) || !Number.isFinite(aug.angle) || !Number.isFinite(aug.scale)) {
-    throw new GeometryError('invalid-option', `augmentation needs a finite angle and positive scale, got ${JSON.stringify(aug)}`);
+    throw new GeometryError(
+      'invalid-option',
+      `augmentation needs a finite angle and positive scale, got ${JSON.stringify(aug)}`,
+    );
   }
   const [x, y, w, h] = [box[0]!, box[1]!, box[2]!, box[3]!];
   // Box centre, then the midpoints of the top, right, bottom and left sides.
-  const pixels = [x + w / 2, y + h / 2, x + w / 2, y, x + w, y + h / 2, x + w / 2, y + h, x, y + h / 2];
+  const pixels = [
+    x + w / 2,
+    y + h / 2,
+    x + w / 2,
+    y,
+    x + w,
+    y + h / 2,
+    x + w / 2,
+    y + h,
+    x,
+    y + h / 2,
+  ];
   const dirs = camera.imageToNormalized(pixels);
 
   const turn = lookAtRotation([dirs[0]!, dirs[1]!, 1], camera.cameraSpaceUp());
@@ -124,7 +155,8 @@ export function buildCropCamera(camera: Camera, box: ArrayLike<number>, options:
   const KR = multiply3(camera.intrinsicMatrix, turn);
   const seen = new Float64Array(8);
   for (let i = 0; i < 4; i++) {
-    const dx = dirs[2 + i * 2]!, dy = dirs[3 + i * 2]!;
+    const dx = dirs[2 + i * 2]!,
+      dy = dirs[3 + i * 2]!;
     const px = KR[0]! * dx + KR[1]! * dy + KR[2]!;
     const py = KR[3]! * dx + KR[4]! * dy + KR[5]!;
     const pz = KR[6]! * dx + KR[7]! * dy + KR[8]!;
@@ -135,7 +167,10 @@ export function buildCropCamera(camera: Camera, box: ArrayLike<number>, options:
   const horizontal = Math.hypot(seen[2]! - seen[6]!, seen[3]! - seen[7]!);
   const boxSize = Math.max(vertical, horizontal);
   if (!(boxSize > 0) || !Number.isFinite(boxSize)) {
-    throw new GeometryError('degenerate', 'the box has no extent after reprojection (is it behind the camera?)');
+    throw new GeometryError(
+      'degenerate',
+      'the box has no extent after reprojection (is it behind the camera?)',
+    );
   }
   const zoom = (aug.scale * side) / boxSize;
 
@@ -177,9 +212,16 @@ export function cornerAlignedScale(factor: number): Mat3 {
  * image ≃ H · [u, v, 1]. With `antialiasFactor` a > 1 it maps the pixels of an a·S × a·S
  * render instead.
  */
-export function cropToImageHomography(crop: CropGeometry, imageCamera: Camera, antialiasFactor = 1): Mat3 {
+export function cropToImageHomography(
+  crop: CropGeometry,
+  imageCamera: Camera,
+  antialiasFactor = 1,
+): Mat3 {
   if (imageCamera.hasDistortion) {
-    throw new GeometryError('invalid-option', 'the image camera has lens distortion: use cropToImageMap');
+    throw new GeometryError(
+      'invalid-option',
+      'the image camera has lens distortion: use cropToImageMap',
+    );
   }
   const H = multiply3(imageCamera.intrinsicMatrix, cropToImageDirections(crop));
   return antialiasFactor === 1 ? H : multiply3(H, cornerAlignedScale(1 / antialiasFactor));
@@ -204,7 +246,10 @@ export function cropToImageMap(
   const size = crop.side * antialiasFactor;
   const map = out ?? new Float32Array(size * size * 2);
   if (map.length !== size * size * 2) {
-    throw new GeometryError('shape', `map buffer must have ${size * size * 2} elements, got ${map.length}`);
+    throw new GeometryError(
+      'shape',
+      `map buffer must have ${size * size * 2} elements, got ${map.length}`,
+    );
   }
   let M = cropToImageDirections(crop);
   if (antialiasFactor !== 1) M = multiply3(M, cornerAlignedScale(1 / antialiasFactor));
@@ -222,7 +267,8 @@ export function cropToImageMap(
     if (distorted) distortPoints(row, imageCamera.distortionCoeffs, row);
     const base = v * size * 2;
     for (let u = 0; u < size; u++) {
-      const x = row[u * 2]!, y = row[u * 2 + 1]!;
+      const x = row[u * 2]!,
+        y = row[u * 2 + 1]!;
       map[base + u * 2] = K[0]! * x + K[1]! * y + K[2]!;
       map[base + u * 2 + 1] = K[3]! * x + K[4]! * y + K[5]!;
     }
@@ -241,7 +287,9 @@ export function cropToCameraPoints(
 ): Float64Array {
   const Rt = transpose3(crop.rotation);
   for (let i = 0; i < points.length; i += 3) {
-    const x = points[i]!, y = points[i + 1]!, z = points[i + 2]!;
+    const x = points[i]!,
+      y = points[i + 1]!,
+      z = points[i + 2]!;
     out[i] = Rt[0]! * x + Rt[1]! * y + Rt[2]! * z;
     out[i + 1] = Rt[3]! * x + Rt[4]! * y + Rt[5]! * z;
     out[i + 2] = Rt[6]! * x + Rt[7]! * y + Rt[8]! * z;

@@ -23,17 +23,27 @@ export interface HeatmapMapping {
   boxSizeMm?: number;
 }
 
-const DEFAULTS = { cropSide: 256, stride: 32, centeredStride: true, legacyCenteredStrideBug: false, boxSizeMm: 2200 };
+const DEFAULTS = {
+  cropSide: 256,
+  stride: 32,
+  centeredStride: true,
+  legacyCenteredStrideBug: false,
+  boxSizeMm: 2200,
+};
 
 function resolve(m: HeatmapMapping) {
   const r = { ...DEFAULTS, ...m };
   if (!(Number.isInteger(r.cropSide) && r.cropSide > 0)) {
-    throw new GeometryError('invalid-option', `cropSide must be a positive integer, got ${r.cropSide}`);
+    throw new GeometryError(
+      'invalid-option',
+      `cropSide must be a positive integer, got ${r.cropSide}`,
+    );
   }
   if (!(Number.isInteger(r.stride) && r.stride > 0)) {
     throw new GeometryError('invalid-option', `stride must be a positive integer, got ${r.stride}`);
   }
-  if (!(r.boxSizeMm > 0)) throw new GeometryError('invalid-option', `boxSizeMm must be positive, got ${r.boxSizeMm}`);
+  if (!(r.boxSizeMm > 0))
+    throw new GeometryError('invalid-option', `boxSizeMm must be positive, got ${r.boxSizeMm}`);
   return r;
 }
 
@@ -47,7 +57,13 @@ export function heatmapToCropPixel(t: number, mapping: HeatmapMapping = {}): num
   return mapToPixel(t, cropSide, stride, centeredStride, legacyCenteredStrideBug);
 }
 
-function mapToPixel(t: number, side: number, stride: number, centered: boolean, legacy: boolean): number {
+function mapToPixel(
+  t: number,
+  side: number,
+  stride: number,
+  centered: boolean,
+  legacy: boolean,
+): number {
   const last = side - 1;
   const lastCentre = last - (last % stride);
   const half = Math.floor(stride / 2);
@@ -58,12 +74,22 @@ function mapToPixel(t: number, side: number, stride: number, centered: boolean, 
  * Maps normalised coordinates in place: 2D points (`dims = 2`, to crop pixels) or 3D points
  * (`dims = 3`, x/y to crop pixels then to mm via boxSizeMm / cropSide, z · boxSizeMm).
  */
-export function mapHeatmapCoords(coords: Float64Array, dims: 2 | 3, mapping: HeatmapMapping = {}): Float64Array {
+export function mapHeatmapCoords(
+  coords: Float64Array,
+  dims: 2 | 3,
+  mapping: HeatmapMapping = {},
+): Float64Array {
   const { cropSide, stride, centeredStride, legacyCenteredStrideBug, boxSizeMm } = resolve(mapping);
   const mmPerPixel = boxSizeMm / cropSide;
   for (let i = 0; i < coords.length; i += dims) {
     for (let c = 0; c < 2; c++) {
-      const px = mapToPixel(coords[i + c]!, cropSide, stride, centeredStride, legacyCenteredStrideBug);
+      const px = mapToPixel(
+        coords[i + c]!,
+        cropSide,
+        stride,
+        centeredStride,
+        legacyCenteredStrideBug,
+      );
       coords[i + c] = dims === 3 ? px * mmPerPixel : px;
     }
     if (dims === 3) coords[i + 2] = coords[i + 2]! * boxSizeMm;
@@ -81,7 +107,13 @@ function checkLength(logits: NumericArray, expected: number, what: string): void
  * Soft-argmax of `n` crops of 2D logits `[H, W, J]` → normalised (x, y) per joint, flat
  * `[n, J, 2]`. Softmax is taken over the H·W cells of each joint (max-subtracted).
  */
-export function softArgmax2d(logits: NumericArray, n: number, h: number, w: number, j: number): Float64Array {
+export function softArgmax2d(
+  logits: NumericArray,
+  n: number,
+  h: number,
+  w: number,
+  j: number,
+): Float64Array {
   checkLength(logits, n * h * w * j, '2D logits [N, H, W, J]');
   const out = new Float64Array(n * j * 2);
   const maxes = new Float64Array(j);
@@ -170,7 +202,10 @@ export function softArgmax3d(
 function assertDecoded(out: Float64Array, what: string): void {
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i]!)) {
-      throw new GeometryError('non-finite', `${what} logits contain NaN or Infinity (joint ${Math.floor(i / (what === '2D' ? 2 : 3)) })`);
+      throw new GeometryError(
+        'non-finite',
+        `${what} logits contain NaN or Infinity (joint ${Math.floor(i / (what === '2D' ? 2 : 3))})`,
+      );
     }
   }
 }

@@ -33,7 +33,10 @@ export function toMat3(m: Matrix3Like, what: string): Mat3 {
   }
   for (let i = 0; i < 9; i++) {
     if (!Number.isFinite(out[i]!)) {
-      throw new GeometryError('non-finite', `${what} must be finite, but element ${i} is ${out[i]}`);
+      throw new GeometryError(
+        'non-finite',
+        `${what} must be finite, but element ${i} is ${out[i]}`,
+      );
     }
   }
   return out;
@@ -53,10 +56,24 @@ export function mat3ToRows(m: Mat3): number[][] {
 }
 
 export function multiply3(a: Mat3, b: Mat3, out: Mat3 = new Float64Array(9)): Mat3 {
-  const a0 = a[0]!, a1 = a[1]!, a2 = a[2]!, a3 = a[3]!, a4 = a[4]!, a5 = a[5]!;
-  const a6 = a[6]!, a7 = a[7]!, a8 = a[8]!;
-  const b0 = b[0]!, b1 = b[1]!, b2 = b[2]!, b3 = b[3]!, b4 = b[4]!, b5 = b[5]!;
-  const b6 = b[6]!, b7 = b[7]!, b8 = b[8]!;
+  const a0 = a[0]!,
+    a1 = a[1]!,
+    a2 = a[2]!,
+    a3 = a[3]!,
+    a4 = a[4]!,
+    a5 = a[5]!;
+  const a6 = a[6]!,
+    a7 = a[7]!,
+    a8 = a[8]!;
+  const b0 = b[0]!,
+    b1 = b[1]!,
+    b2 = b[2]!,
+    b3 = b[3]!,
+    b4 = b[4]!,
+    b5 = b[5]!;
+  const b6 = b[6]!,
+    b7 = b[7]!,
+    b8 = b[8]!;
   out[0] = a0 * b0 + a1 * b3 + a2 * b6;
   out[1] = a0 * b1 + a1 * b4 + a2 * b7;
   out[2] = a0 * b2 + a1 * b5 + a2 * b8;
@@ -70,7 +87,9 @@ export function multiply3(a: Mat3, b: Mat3, out: Mat3 = new Float64Array(9)): Ma
 }
 
 export function transpose3(m: Mat3, out: Mat3 = new Float64Array(9)): Mat3 {
-  const m1 = m[1]!, m2 = m[2]!, m5 = m[5]!;
+  const m1 = m[1]!,
+    m2 = m[2]!,
+    m5 = m[5]!;
   out[0] = m[0]!;
   out[4] = m[4]!;
   out[8] = m[8]!;
@@ -96,8 +115,15 @@ export function det3(m: Mat3): number {
  * invertible, judged relative to the size of its entries.
  */
 export function invert3(m: Mat3, what = 'matrix', out: Mat3 = new Float64Array(9)): Mat3 {
-  const a = m[0]!, b = m[1]!, c = m[2]!, d = m[3]!, e = m[4]!, f = m[5]!;
-  const g = m[6]!, h = m[7]!, i = m[8]!;
+  const a = m[0]!,
+    b = m[1]!,
+    c = m[2]!,
+    d = m[3]!,
+    e = m[4]!,
+    f = m[5]!;
+  const g = m[6]!,
+    h = m[7]!,
+    i = m[8]!;
   const A = e * i - f * h;
   const B = -(d * i - f * g);
   const C = d * h - e * g;
@@ -105,7 +131,10 @@ export function invert3(m: Mat3, what = 'matrix', out: Mat3 = new Float64Array(9
   let scale = 0;
   for (let k = 0; k < 9; k++) scale = Math.max(scale, Math.abs(m[k]!));
   if (!Number.isFinite(det) || Math.abs(det) <= 1e-12 * scale * scale * scale) {
-    throw new GeometryError('singular', `${what} is singular (determinant ${det}) and cannot be inverted`);
+    throw new GeometryError(
+      'singular',
+      `${what} is singular (determinant ${det}) and cannot be inverted`,
+    );
   }
   const inv = 1 / det;
   out[0] = A * inv;
@@ -121,14 +150,24 @@ export function invert3(m: Mat3, what = 'matrix', out: Mat3 = new Float64Array(9
 }
 
 /** `M · v` for a column vector v. */
-export function apply3(m: Mat3, x: number, y: number, z: number, out: Vec3 = new Float64Array(3)): Vec3 {
+export function apply3(
+  m: Mat3,
+  x: number,
+  y: number,
+  z: number,
+  out: Vec3 = new Float64Array(3),
+): Vec3 {
   out[0] = m[0]! * x + m[1]! * y + m[2]! * z;
   out[1] = m[3]! * x + m[4]! * y + m[5]! * z;
   out[2] = m[6]! * x + m[7]! * y + m[8]! * z;
   return out;
 }
 
-export function cross3(a: ArrayLike<number>, b: ArrayLike<number>, out: Vec3 = new Float64Array(3)): Vec3 {
+export function cross3(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  out: Vec3 = new Float64Array(3),
+): Vec3 {
   const x = a[1]! * b[2]! - a[2]! * b[1]!;
   const y = a[2]! * b[0]! - a[0]! * b[2]!;
   const z = a[0]! * b[1]! - a[1]! * b[0]!;

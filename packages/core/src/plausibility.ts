@@ -27,7 +27,10 @@ export function isPosePlausible(
   options: BoneCheckOptions = {},
 ): boolean {
   if (edges.length !== typicalLengthsMm.length) {
-    throw new GeometryError('shape', `${edges.length} edges but ${typicalLengthsMm.length} typical lengths`);
+    throw new GeometryError(
+      'shape',
+      `${edges.length} edges but ${typicalLengthsMm.length} typical lengths`,
+    );
   }
   const minRel = options.minRelative ?? 0.1;
   const maxRel = options.maxRelative ?? 3;
@@ -35,7 +38,8 @@ export function isPosePlausible(
   const j = pose.length / 3;
   for (let e = 0; e < edges.length; e++) {
     const [a, b] = edges[e]!;
-    if (a >= j || b >= j) throw new GeometryError('shape', `edge ${e} (${a}, ${b}) is outside a ${j}-joint pose`);
+    if (a >= j || b >= j)
+      throw new GeometryError('shape', `edge ${e} (${a}, ${b}) is outside a ${j}-joint pose`);
     const len = Math.hypot(
       pose[a * 3]! - pose[b * 3]!,
       pose[a * 3 + 1]! - pose[b * 3 + 1]!,
@@ -53,9 +57,14 @@ export function isPosePlausible(
  * rms size (about the camera origin), more than a quarter of the joints must have a spread
  * (√ of summed per-axis variance) under `maxStdevMm` (200). `poses` is flat `[A, J, 3]`.
  */
-export function areAugmentationsConsistent(poses: NumericArray, numAug: number, maxStdevMm = 200): boolean {
+export function areAugmentationsConsistent(
+  poses: NumericArray,
+  numAug: number,
+  maxStdevMm = 200,
+): boolean {
   const j = poses.length / (numAug * 3);
-  if (!Number.isInteger(j)) throw new GeometryError('shape', `poses length ${poses.length} is not numAug×J×3`);
+  if (!Number.isInteger(j))
+    throw new GeometryError('shape', `poses length ${poses.length} is not numAug×J×3`);
   const scales = new Float64Array(numAug);
   let meanSquare = 0;
   for (let a = 0; a < numAug; a++) {
@@ -64,7 +73,8 @@ export function areAugmentationsConsistent(poses: NumericArray, numAug: number, 
     scales[a] = s / (j * 3);
     meanSquare += scales[a]! / numAug;
   }
-  for (let a = 0; a < numAug; a++) scales[a] = scales[a]! > 0 ? Math.sqrt(meanSquare / scales[a]!) : 1;
+  for (let a = 0; a < numAug; a++)
+    scales[a] = scales[a]! > 0 ? Math.sqrt(meanSquare / scales[a]!) : 1;
   let consistent = 0;
   for (let k = 0; k < j; k++) {
     let variance = 0;
@@ -87,7 +97,10 @@ export function areAugmentationsConsistent(poses: NumericArray, numAug: number, 
  * `pose2d` is flat `[J, 2]`, `box` is [x, y, w, h, …].
  */
 export function isPoseConsistentWithBox(pose2d: NumericArray, box: ArrayLike<number>): boolean {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (let i = 0; i < pose2d.length; i += 2) {
     x0 = Math.min(x0, pose2d[i]!);
     x1 = Math.max(x1, pose2d[i]!);
@@ -105,7 +118,12 @@ export function isPoseConsistentWithBox(pose2d: NumericArray, box: ArrayLike<num
  * to its mean rms size, then the J/4 largest joint distances d give mean(max(0, 1 − d/300)).
  * Returns a flat `[N, N]` matrix.
  */
-export function poseSimilarity(poses: NumericArray, n: number, j: number, distanceScaleMm = 300): Float64Array {
+export function poseSimilarity(
+  poses: NumericArray,
+  n: number,
+  j: number,
+  distanceScaleMm = 300,
+): Float64Array {
   const sq = new Float64Array(n);
   for (let a = 0; a < n; a++) {
     let s = 0;
@@ -121,7 +139,8 @@ export function poseSimilarity(poses: NumericArray, n: number, j: number, distan
       const fa = sq[a]! > 0 ? Math.sqrt(meanSq / sq[a]!) : 1;
       const fb = sq[b]! > 0 ? Math.sqrt(meanSq / sq[b]!) : 1;
       for (let q = 0; q < j; q++) {
-        const ia = (a * j + q) * 3, ib = (b * j + q) * 3;
+        const ia = (a * j + q) * 3,
+          ib = (b * j + q) * 3;
         dists[q] = Math.hypot(
           poses[ia]! * fa - poses[ib]! * fb,
           poses[ia + 1]! * fa - poses[ib + 1]! * fb,
@@ -149,11 +168,13 @@ export function poseNonMaxSuppression(
   j: number,
   options: { valid?: ArrayLike<boolean>; threshold?: number; maxOutput?: number } = {},
 ): number[] {
-  if (scores.length !== n) throw new GeometryError('shape', `${n} poses but ${scores.length} scores`);
+  if (scores.length !== n)
+    throw new GeometryError('shape', `${n} poses but ${scores.length} scores`);
   const threshold = options.threshold ?? 0.4;
   const maxOutput = options.maxOutput ?? 150;
   const candidates: number[] = [];
-  for (let i = 0; i < n; i++) if (options.valid === undefined || options.valid[i]) candidates.push(i);
+  for (let i = 0; i < n; i++)
+    if (options.valid === undefined || options.valid[i]) candidates.push(i);
   // Stable order: higher score first, ties by index.
   candidates.sort((a, b) => scores[b]! - scores[a]! || a - b);
   const similarity = poseSimilarity(poses, n, j);
@@ -175,7 +196,10 @@ export function averageAugmentations(
   out: Float64Array = new Float64Array(n * j * d),
 ): Float64Array {
   if (poses.length !== n * numAug * j * d) {
-    throw new GeometryError('shape', `expected ${n}×${numAug}×${j}×${d} values, got ${poses.length}`);
+    throw new GeometryError(
+      'shape',
+      `expected ${n}×${numAug}×${j}×${d} values, got ${poses.length}`,
+    );
   }
   const block = j * d;
   out.fill(0, 0, n * block);

@@ -61,15 +61,24 @@ function resolveOptions(o: ReconstructOptions): Resolved {
     tikhonov: o.tikhonov ?? 1e-2,
     border: o.fovBorderFactor ?? 0.75,
   };
-  if (!(r.cropSide > 0)) throw new GeometryError('invalid-option', `cropSide must be positive, got ${r.cropSide}`);
-  if (!(r.strideTrain > 0)) throw new GeometryError('invalid-option', `strideTrain must be positive, got ${r.strideTrain}`);
+  if (!(r.cropSide > 0))
+    throw new GeometryError('invalid-option', `cropSide must be positive, got ${r.cropSide}`);
+  if (!(r.strideTrain > 0))
+    throw new GeometryError('invalid-option', `strideTrain must be positive, got ${r.strideTrain}`);
   if (r.mix !== null && !(r.mix >= 0 && r.mix <= 1)) {
-    throw new GeometryError('invalid-option', `mix3dInsideFov must be in [0, 1] or null, got ${r.mix}`);
+    throw new GeometryError(
+      'invalid-option',
+      `mix3dInsideFov must be in [0, 1] or null, got ${r.mix}`,
+    );
   }
   if (!(r.tikhonov >= 0) || !Number.isFinite(r.tikhonov)) {
-    throw new GeometryError('invalid-option', `tikhonov must be a finite number ≥ 0, got ${r.tikhonov}`);
+    throw new GeometryError(
+      'invalid-option',
+      `tikhonov must be a finite number ≥ 0, got ${r.tikhonov}`,
+    );
   }
-  if (!Number.isFinite(r.border)) throw new GeometryError('invalid-option', `fovBorderFactor is ${r.border}`);
+  if (!Number.isFinite(r.border))
+    throw new GeometryError('invalid-option', `fovBorderFactor is ${r.border}`);
   return r;
 }
 
@@ -85,11 +94,15 @@ function boundsOf(r: Resolved): [number, number] {
 }
 
 /** Whether each 2D crop-pixel point lies inside the field of view (both coordinates). */
-export function isWithinFov(coords2d: ArrayLike<number>, options: ReconstructOptions = {}): boolean[] {
+export function isWithinFov(
+  coords2d: ArrayLike<number>,
+  options: ReconstructOptions = {},
+): boolean[] {
   const [lo, hi] = fovBounds(options);
   const out: boolean[] = [];
   for (let i = 0; i < coords2d.length; i += 2) {
-    const x = coords2d[i]!, y = coords2d[i + 1]!;
+    const x = coords2d[i]!,
+      y = coords2d[i + 1]!;
     out.push(x >= lo && x <= hi && y >= lo && y <= hi);
   }
   return out;
@@ -148,23 +161,39 @@ export function reconstructAbsoluteBatch(
     throw new GeometryError('shape', `invalid batch shape n=${n}, J=${j}`);
   }
   if (coords2d.length !== n * j * 2) {
-    throw new GeometryError('shape', `coords2d: expected ${n}×${j}×2 = ${n * j * 2} values, got ${coords2d.length}`);
+    throw new GeometryError(
+      'shape',
+      `coords2d: expected ${n}×${j}×2 = ${n * j * 2} values, got ${coords2d.length}`,
+    );
   }
   if (coords3d.length !== n * j * 3) {
-    throw new GeometryError('shape', `coords3d: expected ${n}×${j}×3 = ${n * j * 3} values, got ${coords3d.length}`);
+    throw new GeometryError(
+      'shape',
+      `coords3d: expected ${n}×${j}×3 = ${n * j * 3} values, got ${coords3d.length}`,
+    );
   }
   if (intrinsics.length !== 9 && intrinsics.length !== n * 9) {
-    throw new GeometryError('shape', `intrinsics: expected 9 or ${n}×9 values, got ${intrinsics.length}`);
+    throw new GeometryError(
+      'shape',
+      `intrinsics: expected 9 or ${n}×9 values, got ${intrinsics.length}`,
+    );
   }
-  if (out.length !== n * j * 3) throw new GeometryError('shape', `out must have ${n * j * 3} elements`);
+  if (out.length !== n * j * 3)
+    throw new GeometryError('shape', `out must have ${n * j * 3} elements`);
   for (let i = 0; i < coords2d.length; i++) {
     if (!Number.isFinite(coords2d[i]!)) {
-      throw new GeometryError('non-finite', `coords2d value ${i} (pose ${Math.floor(i / (2 * j))}) is ${coords2d[i]}`);
+      throw new GeometryError(
+        'non-finite',
+        `coords2d value ${i} (pose ${Math.floor(i / (2 * j))}) is ${coords2d[i]}`,
+      );
     }
   }
   for (let i = 0; i < coords3d.length; i++) {
     if (!Number.isFinite(coords3d[i]!)) {
-      throw new GeometryError('non-finite', `coords3d value ${i} (pose ${Math.floor(i / (3 * j))}) is ${coords3d[i]}`);
+      throw new GeometryError(
+        'non-finite',
+        `coords3d value ${i} (pose ${Math.floor(i / (3 * j))}) is ${coords3d[i]}`,
+      );
     }
   }
 
@@ -173,12 +202,18 @@ export function reconstructAbsoluteBatch(
   const inFov = new Uint8Array(j);
   const offset = new Float64Array(3);
   const K = new Float64Array(9);
-  let Kinv = new Float64Array(9);
+  let Kinv: Mat3 = new Float64Array(9);
   for (let b = 0; b < n; b++) {
     if (b === 0 || intrinsics.length > 9) {
-      K.set(intrinsics.subarray(intrinsics.length > 9 ? b * 9 : 0, intrinsics.length > 9 ? b * 9 + 9 : 9));
+      K.set(
+        intrinsics.subarray(
+          intrinsics.length > 9 ? b * 9 : 0,
+          intrinsics.length > 9 ? b * 9 + 9 : 9,
+        ),
+      );
       for (let i = 0; i < 9; i++) {
-        if (!Number.isFinite(K[i]!)) throw new GeometryError('non-finite', `intrinsics of pose ${b} contain ${K[i]}`);
+        if (!Number.isFinite(K[i]!))
+          throw new GeometryError('non-finite', `intrinsics of pose ${b} contain ${K[i]}`);
       }
       Kinv = invert3(K, `intrinsic matrix of pose ${b}`);
     }
@@ -186,7 +221,8 @@ export function reconstructAbsoluteBatch(
     const p3 = b * j * 3;
     let nInFov = 0;
     for (let k = 0; k < j; k++) {
-      const u = coords2d[p2 + k * 2]!, v = coords2d[p2 + k * 2 + 1]!;
+      const u = coords2d[p2 + k * 2]!,
+        v = coords2d[p2 + k * 2 + 1]!;
       const w = Kinv[6]! * u + Kinv[7]! * v + Kinv[8]!;
       normalized[k * 2] = (Kinv[0]! * u + Kinv[1]! * v + Kinv[2]!) / w;
       normalized[k * 2 + 1] = (Kinv[3]! * u + Kinv[4]! * v + Kinv[5]!) / w;
@@ -246,7 +282,8 @@ function referenceFullPerspective(
   let s2 = 0;
   let sb = 0;
   for (let k = 0; k < j; k++) {
-    const x = normalized[k * 2]!, y = normalized[k * 2 + 1]!;
+    const x = normalized[k * 2]!,
+      y = normalized[k * 2 + 1]!;
     const Z = coords3d[p3 + k * 3 + 2]!;
     const bx = x * Z - coords3d[p3 + k * 3]!;
     const by = y * Z - coords3d[p3 + k * 3 + 1]!;
@@ -257,12 +294,19 @@ function referenceFullPerspective(
   sb = Math.sqrt(sb / (2 * j)) || 1;
 
   // Normal equations M x = r with rows a = (1, 0, −x/s2) and (0, 1, −y/s2).
-  let m00 = tikhonov, m11 = tikhonov, m22 = tikhonov, m02 = 0, m12 = 0;
-  let r0 = 0, r1 = 0, r2 = 0;
+  let m00 = tikhonov,
+    m11 = tikhonov,
+    m22 = tikhonov,
+    m02 = 0,
+    m12 = 0;
+  let r0 = 0,
+    r1 = 0,
+    r2 = 0;
   for (let k = 0; k < j; k++) {
     const wt = nInFov === 0 ? 1 : (inFov[k] ? 1 : 0) + OUTSIDE_FOV_WEIGHT;
     const w2 = wt * wt;
-    const x = normalized[k * 2]! / s2, y = normalized[k * 2 + 1]! / s2;
+    const x = normalized[k * 2]! / s2,
+      y = normalized[k * 2 + 1]! / s2;
     const Z = coords3d[p3 + k * 3 + 2]!;
     const bx = (normalized[k * 2]! * Z - coords3d[p3 + k * 3]!) / sb;
     const by = (normalized[k * 2 + 1]! * Z - coords3d[p3 + k * 3 + 1]!) / sb;
@@ -282,7 +326,10 @@ function referenceFullPerspective(
   const det = m00 * c00 + m02 * c02;
   if (!(Math.abs(det) > 1e-12 * m00 * m11 * Math.abs(m22))) {
     // Only reachable with tikhonov = 0 and all joints on one ray: no depth information.
-    throw new GeometryError('degenerate', 'absolute reconstruction is underdetermined (all 2D joints coincide); use tikhonov > 0');
+    throw new GeometryError(
+      'degenerate',
+      'absolute reconstruction is underdetermined (all 2D joints coincide); use tikhonov > 0',
+    );
   }
   const c11 = m00 * m22 - m02 * m02;
   const c12 = -(m00 * m12);
@@ -310,7 +357,11 @@ function referenceWeakPerspective(
 ): void {
   const useAll = nInFov === 0;
   const count = useAll ? j : nInFov;
-  let m2x = 0, m2y = 0, m3x = 0, m3y = 0, m3z = 0;
+  let m2x = 0,
+    m2y = 0,
+    m3x = 0,
+    m3y = 0,
+    m3z = 0;
   for (let k = 0; k < j; k++) {
     if (!useAll && !inFov[k]) continue;
     m2x += normalized[k * 2]!;
@@ -324,7 +375,8 @@ function referenceWeakPerspective(
   m3x /= count;
   m3y /= count;
   m3z /= count;
-  let v2 = 0, v3 = 0;
+  let v2 = 0,
+    v3 = 0;
   for (let k = 0; k < j; k++) {
     if (!useAll && !inFov[k]) continue;
     v2 += (normalized[k * 2]! - m2x) ** 2 + (normalized[k * 2 + 1]! - m2y) ** 2;

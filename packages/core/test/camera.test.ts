@@ -30,9 +30,25 @@ describe('Camera construction', () => {
   it('reads extrinsics as [R | -R c] and round-trips them', () => {
     const R = randomRotation(rng);
     const c = [1200, -300, 4500];
-    const t = [0, 1, 2].map((i) => -(R[i * 3]! * c[0]! + R[i * 3 + 1]! * c[1]! + R[i * 3 + 2]! * c[2]!));
-    const E = [...R.slice(0, 3), t[0]!, ...R.slice(3, 6), t[1]!, ...R.slice(6, 9), t[2]!, 0, 0, 0, 1];
-    const cam = new Camera({ intrinsicMatrix: intrinsicsFromFov(60, 800, 600), extrinsicMatrix: E });
+    const t = [0, 1, 2].map(
+      (i) => -(R[i * 3]! * c[0]! + R[i * 3 + 1]! * c[1]! + R[i * 3 + 2]! * c[2]!),
+    );
+    const E = [
+      ...R.slice(0, 3),
+      t[0]!,
+      ...R.slice(3, 6),
+      t[1]!,
+      ...R.slice(6, 9),
+      t[2]!,
+      0,
+      0,
+      0,
+      1,
+    ];
+    const cam = new Camera({
+      intrinsicMatrix: intrinsicsFromFov(60, 800, 600),
+      extrinsicMatrix: E,
+    });
     expectClose(cam.opticalCenter, c, 1e-9);
     expectClose(cam.extrinsicMatrix(), E, 1e-9);
     // The optical centre maps to the camera origin.
@@ -53,9 +69,26 @@ describe('Camera construction', () => {
     bad(() => new Camera({ intrinsicMatrix: [500, 0, NaN, 0, 500, 0, 0, 0, 1] }), 'non-finite');
     bad(() => new Camera({ intrinsicMatrix: [0, 0, 320, 0, 0, 240, 0, 0, 1] }), 'singular');
     bad(() => new Camera({ intrinsicMatrix: [500, 0, 0, 0, 500, 0, 0, 1, 1] }), 'invalid-option');
-    bad(() => new Camera({ intrinsicMatrix: intrinsicsFromFov(60, 9, 9), distortionCoeffs: new Array(13).fill(0) }), 'shape');
-    bad(() => new Camera({ intrinsicMatrix: intrinsicsFromFov(60, 9, 9), worldUp: [0, 0, 0] }), 'degenerate');
-    bad(() => new Camera({ intrinsicMatrix: intrinsicsFromFov(60, 9, 9), extrinsicMatrix: [2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1] }), 'invalid-option');
+    bad(
+      () =>
+        new Camera({
+          intrinsicMatrix: intrinsicsFromFov(60, 9, 9),
+          distortionCoeffs: new Array(13).fill(0),
+        }),
+      'shape',
+    );
+    bad(
+      () => new Camera({ intrinsicMatrix: intrinsicsFromFov(60, 9, 9), worldUp: [0, 0, 0] }),
+      'degenerate',
+    );
+    bad(
+      () =>
+        new Camera({
+          intrinsicMatrix: intrinsicsFromFov(60, 9, 9),
+          extrinsicMatrix: [2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1],
+        }),
+      'invalid-option',
+    );
     bad(() => intrinsicsFromFov(0, 640, 480), 'invalid-option');
     bad(() => intrinsicsFromFov(55, 0, 480), 'degenerate');
     bad(() => Camera.fromFov(55, 640, 480).zoom(0), 'invalid-option');
@@ -64,7 +97,11 @@ describe('Camera construction', () => {
 
 describe('Camera transforms', () => {
   const cam = new Camera({
-    intrinsicMatrix: [[900, 2, 650], [0, 880, 350], [0, 0, 1]],
+    intrinsicMatrix: [
+      [900, 2, 650],
+      [0, 880, 350],
+      [0, 0, 1],
+    ],
     distortionCoeffs: [-0.2, 0.05, 0.001, -0.002, 0.01],
     rotation: randomRotation(rng),
     opticalCenter: [100, -1500, 300],
@@ -81,7 +118,10 @@ describe('Camera transforms', () => {
   });
 
   it('flat typed arrays give the same results as nested arrays', () => {
-    const nested = [[10, 20, 3000], [-400, 300, 2500]];
+    const nested = [
+      [10, 20, 3000],
+      [-400, 300, 2500],
+    ];
     const flat = cam.cameraToImage(Float64Array.from(nested.flat()));
     expect(flat).toBeInstanceOf(Float64Array);
     expectClose(flat, cam.cameraToImage(nested).flat(), 1e-12);
@@ -129,13 +169,27 @@ describe('Camera transforms', () => {
   it('zoom, scaleOutput and centerPrincipalPoint edit K as documented', () => {
     const base = new Camera({ intrinsicMatrix: [500, 1, 300, 0, 510, 200, 0, 0, 1] });
     expectClose(base.zoom(2).intrinsicMatrix, [1000, 2, 300, 0, 1020, 200, 0, 0, 1], 1e-12);
-    expectClose(base.scaleOutput(0.5).intrinsicMatrix, [250, 0.5, 150, 0, 255, 100, 0, 0, 1], 1e-12);
-    expectClose(base.centerPrincipalPoint(256, 128).intrinsicMatrix, [500, 1, 128, 0, 510, 64, 0, 0, 1], 1e-12);
+    expectClose(
+      base.scaleOutput(0.5).intrinsicMatrix,
+      [250, 0.5, 150, 0, 255, 100, 0, 0, 1],
+      1e-12,
+    );
+    expectClose(
+      base.centerPrincipalPoint(256, 128).intrinsicMatrix,
+      [500, 1, 128, 0, 510, 64, 0, 0, 1],
+      1e-12,
+    );
   });
 
   it('homographyTo maps pixels between two cameras sharing a centre', () => {
-    const a = new Camera({ intrinsicMatrix: intrinsicsFromFov(60, 640, 480), rotation: randomRotation(rng, 0.3) });
-    const b = a.turnTowards({ imagePoint: [500, 100] }).rotateInPlane(0.2).zoom(1.7);
+    const a = new Camera({
+      intrinsicMatrix: intrinsicsFromFov(60, 640, 480),
+      rotation: randomRotation(rng, 0.3),
+    });
+    const b = a
+      .turnTowards({ imagePoint: [500, 100] })
+      .rotateInPlane(0.2)
+      .zoom(1.7);
     const H = a.homographyTo(b);
     const world = a.imageToWorld([[123, 456]], 2000);
     const expected = b.worldToImage(world)[0]!;

@@ -22,15 +22,27 @@ export function randomRotation(rng: ReturnType<typeof makeRng>, maxAngle = Math.
   const n = Math.hypot(axis[0]!, axis[1]!, axis[2]!);
   const angle = rng.uniform(-maxAngle, maxAngle);
   const [x, y, z] = axis.map((v) => v / n) as [number, number, number];
-  const c = Math.cos(angle), s = Math.sin(angle), t = 1 - c;
+  const c = Math.cos(angle),
+    s = Math.sin(angle),
+    t = 1 - c;
   return Float64Array.of(
-    t * x * x + c, t * x * y - s * z, t * x * z + s * y,
-    t * x * y + s * z, t * y * y + c, t * y * z - s * x,
-    t * x * z - s * y, t * y * z + s * x, t * z * z + c,
+    t * x * x + c,
+    t * x * y - s * z,
+    t * x * z + s * y,
+    t * x * y + s * z,
+    t * y * y + c,
+    t * y * z - s * x,
+    t * x * z - s * y,
+    t * y * z + s * x,
+    t * z * z + c,
   );
 }
 
 /** A human-sized random point cloud around the origin (J × 3, mm). */
 export function randomPose(rng: ReturnType<typeof makeRng>, j = 30): number[][] {
-  return Array.from({ length: j }, () => [rng.normal() * 250, rng.normal() * 450, rng.normal() * 150]);
+  return Array.from({ length: j }, () => [
+    rng.normal() * 250,
+    rng.normal() * 450,
+    rng.normal() * 150,
+  ]);
 }

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Camera, intrinsicsFromFov } from '../src/camera.js';
 import { buildCropCamera, cropToCameraPoints, ttaSchedule } from '../src/crop.js';
 import { GeometryError } from '../src/errors.js';
-import { fovBounds, isWithinFov, reconstructAbsolute, reconstructAbsoluteBatch } from '../src/reconstruct.js';
+import {
+  fovBounds,
+  isWithinFov,
+  reconstructAbsolute,
+  reconstructAbsoluteBatch,
+} from '../src/reconstruct.js';
 import { makeRng, randomPose } from './random.js';
 
 const rng = makeRng(2026);
@@ -19,18 +24,30 @@ interface Scenario {
 
 /** A known pose seen by a random camera, cropped by a random (possibly truncating) box. */
 function scenario(truncate: boolean): Scenario {
-  const width = 1920, height = 1080;
+  const width = 1920,
+    height = 1080;
   const camera = new Camera({
     intrinsicMatrix: intrinsicsFromFov(rng.uniform(40, 90), width, height),
-    distortionCoeffs: rng.next() < 0.5 ? [rng.uniform(-0.2, 0.1), 0.02, 0.001, -0.001, 0] : undefined,
+    distortionCoeffs:
+      rng.next() < 0.5 ? [rng.uniform(-0.2, 0.1), 0.02, 0.001, -0.001, 0] : undefined,
     worldUp: [rng.normal() * 0.2, -1, rng.normal() * 0.2],
   });
   const depth = rng.uniform(2000, 10000);
   const centre = camera.imageToCamera([[rng.uniform(300, 1620), rng.uniform(250, 830)]], depth)[0]!;
-  const cameraPose = randomPose(rng).map((p) => [p[0]! + centre[0]!, p[1]! + centre[1]!, p[2]! + centre[2]!]);
+  const cameraPose = randomPose(rng).map((p) => [
+    p[0]! + centre[0]!,
+    p[1]! + centre[1]!,
+    p[2]! + centre[2]!,
+  ]);
   const px = camera.cameraToImage(cameraPose);
-  const xs = px.map((p) => p[0]!), ys = px.map((p) => p[1]!);
-  let box = [Math.min(...xs), Math.min(...ys), Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)];
+  const xs = px.map((p) => p[0]!),
+    ys = px.map((p) => p[1]!);
+  let box = [
+    Math.min(...xs),
+    Math.min(...ys),
+    Math.max(...xs) - Math.min(...xs),
+    Math.max(...ys) - Math.min(...ys),
+  ];
   if (truncate) {
     // Keep the upper part only: the legs leave the crop.
     box = [box[0]!, box[1]!, box[2]!, box[3]! * 0.55];
@@ -49,7 +66,11 @@ function scenario(truncate: boolean): Scenario {
     (K[4]! * y!) / z! + K[5]!,
   ]);
   const offset = [rng.uniform(-800, 800), rng.uniform(-800, 800), rng.uniform(-5000, 1000)];
-  const coords3d = cropPose.map((p) => [p[0]! - offset[0]!, p[1]! - offset[1]!, p[2]! - offset[2]!]);
+  const coords3d = cropPose.map((p) => [
+    p[0]! - offset[0]!,
+    p[1]! - offset[1]!,
+    p[2]! - offset[2]!,
+  ]);
   const outsideCount = isWithinFov(coords2d.flat()).filter((v) => !v).length;
   return { cameraPose, cropPose, coords2d, coords3d, K, crop, outsideCount };
 }
@@ -57,7 +78,10 @@ function scenario(truncate: boolean): Scenario {
 function maxError(a: number[][], b: number[][]): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.hypot(a[i]![0]! - b[i]![0]!, a[i]![1]! - b[i]![1]!, a[i]![2]! - b[i]![2]!));
+    m = Math.max(
+      m,
+      Math.hypot(a[i]![0]! - b[i]![0]!, a[i]![1]! - b[i]![1]!, a[i]![2]! - b[i]![2]!),
+    );
   }
   return m;
 }
@@ -71,7 +95,9 @@ describe('reconstructAbsolute recovers known absolute poses', () => {
       worst = Math.max(worst, maxError(abs, s.cropPose));
       // Back into the image camera's frame.
       const back = cropToCameraPoints(Float64Array.from(abs.flat()), s.crop);
-      const backPose = Array.from({ length: abs.length }, (_, i) => Array.from(back.subarray(i * 3, i * 3 + 3)));
+      const backPose = Array.from({ length: abs.length }, (_, i) =>
+        Array.from(back.subarray(i * 3, i * 3 + 3)),
+      );
       worst = Math.max(worst, maxError(backPose, s.cameraPose));
     }
     expect(worst).toBeLessThan(1e-3);
@@ -84,7 +110,10 @@ describe('reconstructAbsolute recovers known absolute poses', () => {
       const s = scenario(true);
       outside += s.outsideCount;
       for (const mix of [0.5, null, 1]) {
-        const abs = reconstructAbsolute(s.coords2d, s.coords3d, s.K, { tikhonov: 0, mix3dInsideFov: mix });
+        const abs = reconstructAbsolute(s.coords2d, s.coords3d, s.K, {
+          tikhonov: 0,
+          mix3dInsideFov: mix,
+        });
         worst = Math.max(worst, maxError(abs, s.cropPose));
       }
     }
@@ -125,13 +154,28 @@ describe('reconstructAbsolute recovers known absolute poses', () => {
     scenarios.forEach((s, i) => {
       const single = reconstructAbsolute(
         s.coords2d,
-        Array.from({ length: j }, (_, k) => Array.from(c3.subarray((i * j + k) * 3, (i * j + k) * 3 + 3))),
+        Array.from({ length: j }, (_, k) =>
+          Array.from(c3.subarray((i * j + k) * 3, (i * j + k) * 3 + 3)),
+        ),
         s.K,
       );
-      expect(maxError(single, Array.from({ length: j }, (_, k) => Array.from(batched.subarray((i * j + k) * 3, (i * j + k) * 3 + 3))))).toBeLessThan(1e-9);
+      expect(
+        maxError(
+          single,
+          Array.from({ length: j }, (_, k) =>
+            Array.from(batched.subarray((i * j + k) * 3, (i * j + k) * 3 + 3)),
+          ),
+        ),
+      ).toBeLessThan(1e-9);
     });
     // One shared K.
-    const shared = reconstructAbsoluteBatch(c2.subarray(0, 2 * j * 2), c3.subarray(0, 2 * j * 3), scenarios[0]!.K, 2, j);
+    const shared = reconstructAbsoluteBatch(
+      c2.subarray(0, 2 * j * 2),
+      c3.subarray(0, 2 * j * 3),
+      scenarios[0]!.K,
+      2,
+      j,
+    );
     expect(shared.length).toBe(2 * j * 3);
   });
 });
@@ -141,7 +185,12 @@ describe('field of view', () => {
     expect(fovBounds()).toEqual([24, 232]);
     expect(fovBounds({ centeredStride: false })).toEqual([8, 216]);
     expect(fovBounds({ cropSide: 384, strideTrain: 32 })).toEqual([24, 360]);
-    expect(isWithinFov([24, 24, 23.99, 100, 232, 232, 100, 232.01])).toEqual([true, false, true, false]);
+    expect(isWithinFov([24, 24, 23.99, 100, 232, 232, 100, 232.01])).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
   });
 });
 
@@ -150,7 +199,13 @@ describe('degenerate and bad input', () => {
   const coords3d = randomPose(rng, 5);
 
   it('all joints outside the field of view: finite result from equal weights', () => {
-    const coords2d = [[-10, -10], [300, 5], [-50, 400], [270, 270], [0, 0]];
+    const coords2d = [
+      [-10, -10],
+      [300, 5],
+      [-50, 400],
+      [270, 270],
+      [0, 0],
+    ];
     const abs = reconstructAbsolute(coords2d, coords3d, K);
     for (const p of abs) for (const v of p) expect(Number.isFinite(v)).toBe(true);
     const weak = reconstructAbsolute(coords2d, coords3d, K, { weakPerspective: true });
@@ -161,13 +216,22 @@ describe('degenerate and bad input', () => {
     const coords2d = coords3d.map(() => [128, 128]);
     const abs = reconstructAbsolute(coords2d, coords3d, K);
     for (const p of abs) for (const v of p) expect(Number.isFinite(v)).toBe(true);
-    expect(() => reconstructAbsolute(coords2d, coords3d, K, { tikhonov: 0 })).toThrow(/underdetermined/);
+    expect(() => reconstructAbsolute(coords2d, coords3d, K, { tikhonov: 0 })).toThrow(
+      /underdetermined/,
+    );
   });
 
   it('zero relative depth and zero relative pose give finite output', () => {
     const zeros = coords3d.map(() => [0, 0, 0]);
-    const coords2d = [[100, 100], [120, 140], [90, 160], [130, 100], [128, 128]];
-    for (const p of reconstructAbsolute(coords2d, zeros, K)) for (const v of p) expect(Number.isFinite(v)).toBe(true);
+    const coords2d = [
+      [100, 100],
+      [120, 140],
+      [90, 160],
+      [130, 100],
+      [128, 128],
+    ];
+    for (const p of reconstructAbsolute(coords2d, zeros, K))
+      for (const v of p) expect(Number.isFinite(v)).toBe(true);
   });
 
   it('rejects NaN, mismatched joint counts, singular intrinsics and bad options', () => {
@@ -181,14 +245,35 @@ describe('degenerate and bad input', () => {
       }
       return 'no error';
     };
-    expect(code(() => reconstructAbsolute([[NaN, 1], ...coords2d.slice(1)], coords3d, K))).toBe('non-finite');
-    expect(code(() => reconstructAbsolute(coords2d, [[0, 0, Infinity], ...coords3d.slice(1)], K))).toBe('non-finite');
+    expect(code(() => reconstructAbsolute([[NaN, 1], ...coords2d.slice(1)], coords3d, K))).toBe(
+      'non-finite',
+    );
+    expect(
+      code(() => reconstructAbsolute(coords2d, [[0, 0, Infinity], ...coords3d.slice(1)], K)),
+    ).toBe('non-finite');
     expect(code(() => reconstructAbsolute(coords2d.slice(1), coords3d, K))).toBe('shape');
-    expect(code(() => reconstructAbsolute(coords2d, coords3d, [1, 0, 0, 0, 0, 0, 0, 0, 1]))).toBe('singular');
-    expect(code(() => reconstructAbsolute(coords2d, coords3d, [[1, 0], [0, 1]]))).toBe('shape');
-    expect(code(() => reconstructAbsolute(coords2d, coords3d, K, { mix3dInsideFov: 2 }))).toBe('invalid-option');
-    expect(code(() => reconstructAbsolute(coords2d, coords3d, K, { tikhonov: -1 }))).toBe('invalid-option');
-    expect(code(() => reconstructAbsoluteBatch(new Float64Array(10), new Float64Array(15), K, 1, 5))).toBe('no error');
-    expect(code(() => reconstructAbsoluteBatch(new Float64Array(9), new Float64Array(15), K, 1, 5))).toBe('shape');
+    expect(code(() => reconstructAbsolute(coords2d, coords3d, [1, 0, 0, 0, 0, 0, 0, 0, 1]))).toBe(
+      'singular',
+    );
+    expect(
+      code(() =>
+        reconstructAbsolute(coords2d, coords3d, [
+          [1, 0],
+          [0, 1],
+        ]),
+      ),
+    ).toBe('shape');
+    expect(code(() => reconstructAbsolute(coords2d, coords3d, K, { mix3dInsideFov: 2 }))).toBe(
+      'invalid-option',
+    );
+    expect(code(() => reconstructAbsolute(coords2d, coords3d, K, { tikhonov: -1 }))).toBe(
+      'invalid-option',
+    );
+    expect(
+      code(() => reconstructAbsoluteBatch(new Float64Array(10), new Float64Array(15), K, 1, 5)),
+    ).toBe('no error');
+    expect(
+      code(() => reconstructAbsoluteBatch(new Float64Array(9), new Float64Array(15), K, 1, 5)),
+    ).toBe('shape');
   });
 });
