@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Camera, intrinsicsFromFov, lookAtRotation } from '../src/camera.js';
 import { GeometryError } from '../src/errors.js';
-import { det3, multiply3, transpose3 } from '../src/mat3.js';
+import { apply3, det3, multiply3, transpose3 } from '../src/mat3.js';
+import { expectClose, expectGeometryError } from './assertions.js';
 import { makeRng, randomRotation } from './random.js';
 
 const rng = makeRng(7);
-
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number) {
-  expect(a.length).toBe(b.length);
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(tol);
-}
 
 describe('Camera construction', () => {
   it('builds K from a field of view along the larger side, principal point at the centre', () => {
@@ -30,9 +26,7 @@ describe('Camera construction', () => {
   it('reads extrinsics as [R | -R c] and round-trips them', () => {
     const R = randomRotation(rng);
     const c = [1200, -300, 4500];
-    const t = [0, 1, 2].map(
-      (i) => -(R[i * 3]! * c[0]! + R[i * 3 + 1]! * c[1]! + R[i * 3 + 2]! * c[2]!),
-    );
+    const t = Array.from(apply3(R, c[0]!, c[1]!, c[2]!), (v) => -v);
     const E = [
       ...R.slice(0, 3),
       t[0]!,
@@ -56,20 +50,23 @@ describe('Camera construction', () => {
   });
 
   it('rejects bad matrices with clear errors', () => {
-    const bad = (f: () => unknown, code: string) => {
-      try {
-        f();
-        expect.unreachable();
-      } catch (e) {
-        expect(e).toBeInstanceOf(GeometryError);
-        expect((e as GeometryError).code).toBe(code);
-      }
-    };
-    bad(() => new Camera({ intrinsicMatrix: [1, 0, 0, 0, 1, 0, 0, 0, 1, 0] }), 'shape');
-    bad(() => new Camera({ intrinsicMatrix: [500, 0, NaN, 0, 500, 0, 0, 0, 1] }), 'non-finite');
-    bad(() => new Camera({ intrinsicMatrix: [0, 0, 320, 0, 0, 240, 0, 0, 1] }), 'singular');
-    bad(() => new Camera({ intrinsicMatrix: [500, 0, 0, 0, 500, 0, 0, 1, 1] }), 'invalid-option');
-    bad(
+    expectGeometryError(
+      () => new Camera({ intrinsicMatrix: [1, 0, 0, 0, 1, 0, 0, 0, 1, 0] }),
+      'shape',
+    );
+    expectGeometryError(
+      () => new Camera({ intrinsicMatrix: [500, 0, NaN, 0, 500, 0, 0, 0, 1] }),
+      'non-finite',
+    );
+    expectGeometryError(
+      () => new Camera({ intrinsicMatrix: [0, 0, 320, 0, 0, 240, 0, 0, 1] }),
+      'singular',
+    );
+    expectGeometryError(
+      () => new Camera({ intrinsicMatrix: [500, 0, 0, 0, 500, 0, 0, 1, 1] }),
+      'invalid-option',
+    );
+    expectGeometryError(
       () =>
         new Camera({
           intrinsicMatrix: intrinsicsFromFov(60, 9, 9),
@@ -77,11 +74,11 @@ describe('Camera construction', () => {
         }),
       'shape',
     );
-    bad(
+    expectGeometryError(
       () => new Camera({ intrinsicMatrix: intrinsicsFromFov(60, 9, 9), worldUp: [0, 0, 0] }),
       'degenerate',
     );
-    bad(
+    expectGeometryError(
       () =>
         new Camera({
           intrinsicMatrix: intrinsicsFromFov(60, 9, 9),
@@ -89,9 +86,9 @@ describe('Camera construction', () => {
         }),
       'invalid-option',
     );
-    bad(() => intrinsicsFromFov(0, 640, 480), 'invalid-option');
-    bad(() => intrinsicsFromFov(55, 0, 480), 'degenerate');
-    bad(() => Camera.fromFov(55, 640, 480).zoom(0), 'invalid-option');
+    expectGeometryError(() => intrinsicsFromFov(0, 640, 480), 'invalid-option');
+    expectGeometryError(() => intrinsicsFromFov(55, 0, 480), 'degenerate');
+    expectGeometryError(() => Camera.fromFov(55, 640, 480).zoom(0), 'invalid-option');
   });
 });
 

@@ -10,7 +10,7 @@ import {
   ttaSchedule,
 } from '../src/crop.js';
 import { GeometryError } from '../src/errors.js';
-import { det3 } from '../src/mat3.js';
+import { apply3, det3 } from '../src/mat3.js';
 import { makeRng } from './random.js';
 
 const rng = makeRng(99);
@@ -157,11 +157,7 @@ describe('buildCropCamera', () => {
     });
     const p = [120, -340, 4200];
     const R = crop.rotation;
-    const inCrop = Float64Array.of(
-      R[0]! * p[0]! + R[1]! * p[1]! + R[2]! * p[2]!,
-      R[3]! * p[0]! + R[4]! * p[1]! + R[5]! * p[2]!,
-      R[6]! * p[0]! + R[7]! * p[1]! + R[8]! * p[2]!,
-    );
+    const inCrop = apply3(R, p[0]!, p[1]!, p[2]!);
     const back = cropToCameraPoints(inCrop, crop);
     for (let i = 0; i < 3; i++) expect(back[i]).toBeCloseTo(p[i]!, 9);
   });

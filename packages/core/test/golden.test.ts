@@ -10,6 +10,7 @@ import { buildCropCamera, cropToImageHomography, ttaSchedule } from '../src/crop
 import { distortPoints, toDistortionCoeffs, undistortPoints } from '../src/distortion.js';
 import { decodeMetrabsHeads, type HeatmapMapping } from '../src/heatmap.js';
 import { type ReconstructOptions, reconstructAbsolute } from '../src/reconstruct.js';
+import { maxAbsDiff } from './assertions.js';
 
 type Nested = number[] | number[][] | number[][][];
 interface Golden {
@@ -65,12 +66,6 @@ const golden: Golden = JSON.parse(
   readFileSync(new URL('../../../fixtures/golden/geometry.json', import.meta.url), 'utf8'),
 );
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 const flat = (x: unknown): number[] => (x as number[]).flat(3) as number[];
 
 describe('golden: lens distortion vs OpenCV', () => {

@@ -1,66 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GeometryError } from '../src/errors.js';
+import { det3 } from '../src/mat3.js';
 import {
   applyRigidTransform,
   procrustesAlign,
   procrustesAlignBatch,
   procrustesTransform,
 } from '../src/procrustes.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gauss(next: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-}
-
-function randomPose(next: () => number, j = 17): number[][] {
-  return Array.from({ length: j }, () => [
-    250 * gauss(next),
-    450 * gauss(next),
-    150 * gauss(next) + 4000,
-  ]);
-}
-
-/** Row-major rotation from a random unit quaternion. */
-function randomRotation(next: () => number): number[] {
-  const q = [gauss(next), gauss(next), gauss(next), gauss(next)];
-  const n = Math.hypot(...q);
-  const [w, x, y, z] = q.map((v) => v / n) as [number, number, number, number];
-  return [
-    1 - 2 * (y * y + z * z),
-    2 * (x * y - z * w),
-    2 * (x * z + y * w),
-    2 * (x * y + z * w),
-    1 - 2 * (x * x + z * z),
-    2 * (y * z - x * w),
-    2 * (x * z - y * w),
-    2 * (y * z + x * w),
-    1 - 2 * (x * x + y * y),
-  ];
-}
+import { codeOf, maxAbs, maxAbsDiff } from './assertions.js';
+import { makeRng, randomPose, randomRotation } from './random.js';
 
 /** scale · p · R + t for each row p. */
 function transform(pose: number[][], R: ArrayLike<number>, t: number[], scale = 1): number[][] {
   return pose.map((p) =>
     [0, 1, 2].map((c) => scale * (p[0]! * R[c]! + p[1]! * R[3 + c]! + p[2]! * R[6 + c]!) + t[c]!),
-  );
-}
-
-function det(m: ArrayLike<number>): number {
-  return (
-    m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) -
-    m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) +
-    m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!)
   );
 }
 
@@ -73,39 +26,15 @@ function sse(a: number[][], b: number[][], valid?: ArrayLike<boolean | number>):
   return s;
 }
 
-function maxAbsDiff(a: number[][], b: number[][]): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    for (let c = 0; c < 3; c++) m = Math.max(m, Math.abs(a[i]![c]! - b[i]![c]!));
-  }
-  return m;
-}
-
-function maxAbs(a: number[][]): number {
-  let m = 0;
-  for (const p of a) for (const v of p) m = Math.max(m, Math.abs(v));
-  return m;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GeometryError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
-
 const MIRROR_X = [-1, 0, 0, 0, 1, 0, 0, 0, 1];
 
 describe('procrustesTransform / procrustesAlign', () => {
   it('recovers a known rotation and translation exactly', () => {
-    const next = rng(11);
+    const rng = makeRng(11);
     for (let trial = 0; trial < 20; trial++) {
-      const gt = randomPose(next);
-      const R = randomRotation(next);
-      const t = [gauss(next) * 500, gauss(next) * 500, gauss(next) * 500];
+      const gt = randomPose(rng, 17, 4000);
+      const R = randomRotation(rng);
+      const t = [rng.normal() * 500, rng.normal() * 500, rng.normal() * 500];
       const pred = transform(gt, R, t);
       const aligned = procrustesAlign(pred, gt);
       expect(maxAbsDiff(aligned, gt) / maxAbs(gt)).toBeLessThan(1e-12);
@@ -120,15 +49,15 @@ describe('procrustesTransform / procrustesAlign', () => {
   });
 
   it('recovers a known similarity transform exactly (scale on)', () => {
-    const next = rng(12);
+    const rng = makeRng(12);
     for (let trial = 0; trial < 20; trial++) {
-      const gt = randomPose(next);
-      const R = randomRotation(next);
-      const s = 0.3 + 2 * next();
+      const gt = randomPose(rng, 17, 4000);
+      const R = randomRotation(rng);
+      const s = rng.uniform(0.3, 2.3);
       const pred = transform(gt, R, [100, -200, 1500], s);
       const tr = procrustesTransform(pred, gt, { scale: true });
       expect(tr.scale).toBeCloseTo(1 / s, 12);
-      expect(det(tr.rotation)).toBeCloseTo(1, 12);
+      expect(det3(tr.rotation)).toBeCloseTo(1, 12);
       const aligned = procrustesAlign(pred, gt, { scale: true });
       expect(maxAbsDiff(aligned, gt) / maxAbs(gt)).toBeLessThan(1e-12);
       // Without scale, a scaled pose can not be matched exactly.
@@ -137,11 +66,12 @@ describe('procrustesTransform / procrustesAlign', () => {
   });
 
   it('never increases the squared error', () => {
-    const next = rng(13);
+    const rng = makeRng(13);
     for (let trial = 0; trial < 30; trial++) {
-      const gt = randomPose(next);
-      const pred = trial % 2 ? randomPose(next) : transform(gt, randomRotation(next), [5, 6, 7]);
-      for (const p of pred) for (let c = 0; c < 3; c++) p[c] = p[c]! + 40 * gauss(next);
+      const gt = randomPose(rng, 17, 4000);
+      const pred =
+        trial % 2 ? randomPose(rng, 17, 4000) : transform(gt, randomRotation(rng), [5, 6, 7]);
+      for (const p of pred) for (let c = 0; c < 3; c++) p[c] = p[c]! + 40 * rng.normal();
       const before = sse(pred, gt);
       const rigid = sse(procrustesAlign(pred, gt), gt);
       const similarity = sse(procrustesAlign(pred, gt, { scale: true }), gt);
@@ -153,19 +83,19 @@ describe('procrustesTransform / procrustesAlign', () => {
   });
 
   it('does not mirror without reflection, and does with it', () => {
-    const next = rng(14);
+    const rng = makeRng(14);
     for (let trial = 0; trial < 10; trial++) {
-      const gt = randomPose(next);
-      const R = randomRotation(next);
+      const gt = randomPose(rng, 17, 4000);
+      const R = randomRotation(rng);
       // A mirrored copy of gt, then rotated: only a reflection can undo it.
       const pred = transform(transform(gt, MIRROR_X, [0, 0, 0]), R, [30, 40, 50]);
       for (const scale of [false, true]) {
         const proper = procrustesTransform(pred, gt, { scale });
-        expect(det(proper.rotation)).toBeCloseTo(1, 12);
+        expect(det3(proper.rotation)).toBeCloseTo(1, 12);
         const aligned = procrustesAlign(pred, gt, { scale });
         expect(maxAbsDiff(aligned, gt)).toBeGreaterThan(1); // a mirror image can not be rotated onto gt
         const improper = procrustesTransform(pred, gt, { scale, reflection: true });
-        expect(det(improper.rotation)).toBeCloseTo(-1, 12);
+        expect(det3(improper.rotation)).toBeCloseTo(-1, 12);
         expect(improper.scale).toBeCloseTo(1, 12);
         const exact = procrustesAlign(pred, gt, { scale, reflection: true });
         expect(maxAbsDiff(exact, gt) / maxAbs(gt)).toBeLessThan(1e-12);
@@ -178,13 +108,13 @@ describe('procrustesTransform / procrustesAlign', () => {
   });
 
   it('ignores masked-out joints in the fit but transforms them', () => {
-    const next = rng(15);
-    const gt = randomPose(next, 20);
-    const R = randomRotation(next);
+    const rng = makeRng(15);
+    const gt = randomPose(rng, 20, 4000);
+    const R = randomRotation(rng);
     const pred = transform(gt, R, [10, 20, 30], 1.2);
     const valid = gt.map((_, i) => i % 4 !== 1);
     // Corrupt the masked joints: the fit must not change.
-    const corrupted = pred.map((p, i) => (valid[i] ? p : p.map((v) => v + 5000 * gauss(next))));
+    const corrupted = pred.map((p, i) => (valid[i] ? p : p.map((v) => v + 5000 * rng.normal())));
     const clean = procrustesTransform(pred, gt, { scale: true, valid });
     const withGarbage = procrustesTransform(corrupted, gt, { scale: true, valid });
     for (let k = 0; k < 9; k++) expect(withGarbage.rotation[k]).toBeCloseTo(clean.rotation[k]!, 12);
@@ -206,13 +136,13 @@ describe('procrustesTransform / procrustesAlign', () => {
   });
 
   it('aligns coplanar and collinear point sets without NaN', () => {
-    const next = rng(16);
-    const plane = Array.from({ length: 12 }, () => [300 * gauss(next), 300 * gauss(next), 1000]);
-    const R = randomRotation(next);
+    const rng = makeRng(16);
+    const plane = Array.from({ length: 12 }, () => [300 * rng.normal(), 300 * rng.normal(), 1000]);
+    const R = randomRotation(rng);
     const pred = transform(plane, R, [1, 2, 3], 0.8);
     for (const reflection of [false, true]) {
       const tr = procrustesTransform(pred, plane, { scale: true, reflection });
-      expect(det(tr.rotation)).toBeCloseTo(1, 12); // proper rotation preferred when ambiguous
+      expect(det3(tr.rotation)).toBeCloseTo(1, 12); // proper rotation preferred when ambiguous
       expect(tr.scale).toBeCloseTo(1.25, 12);
       const aligned = procrustesAlign(pred, plane, { scale: true, reflection });
       expect(maxAbsDiff(aligned, plane) / maxAbs(plane)).toBeLessThan(1e-12);
@@ -224,7 +154,7 @@ describe('procrustesTransform / procrustesAlign', () => {
     // Two valid joints define only a line.
     const valid = line.map((_, i) => i === 2 || i === 6);
     const two = procrustesTransform(predLine, line, { scale: true, valid });
-    expect(det(two.rotation)).toBeCloseTo(1, 12);
+    expect(det3(two.rotation)).toBeCloseTo(1, 12);
     expect(two.scale).toBeCloseTo(0.5, 12);
   });
 
@@ -274,7 +204,7 @@ describe('procrustesTransform / procrustesAlign', () => {
 
 describe('procrustesAlignBatch', () => {
   it('matches the single-pose function pose by pose, with masks and in place', () => {
-    const next = rng(21);
+    const rng = makeRng(21);
     const n = 5;
     const j = 9;
     const pred = new Float64Array(n * j * 3);
@@ -284,9 +214,9 @@ describe('procrustesAlignBatch', () => {
     const posesG: number[][][] = [];
     const masks: number[][] = [];
     for (let k = 0; k < n; k++) {
-      const g = randomPose(next, j).map((p) => p.map((v) => Math.fround(v)));
-      const p = transform(g, randomRotation(next), [1, 2, 3], 1.1).map((q) =>
-        q.map((v) => v + 20 * gauss(next)),
+      const g = randomPose(rng, j, 4000).map((p) => p.map((v) => Math.fround(v)));
+      const p = transform(g, randomRotation(rng), [1, 2, 3], 1.1).map((q) =>
+        q.map((v) => v + 20 * rng.normal()),
       );
       const m = g.map((_, i) => ((i + k) % 3 !== 0 ? 1 : 0));
       posesP.push(p);

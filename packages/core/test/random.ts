@@ -16,8 +16,10 @@ export function makeRng(seed: number) {
   return { next, uniform, normal };
 }
 
-/** A random rotation matrix (row-major) from a random unit quaternion. */
-export function randomRotation(rng: ReturnType<typeof makeRng>, maxAngle = Math.PI): Float64Array {
+export type Rng = ReturnType<typeof makeRng>;
+
+/** A random rotation matrix (row-major): a random axis, turned by an angle up to `maxAngle`. */
+export function randomRotation(rng: Rng, maxAngle = Math.PI): Float64Array {
   const axis = [rng.normal(), rng.normal(), rng.normal()];
   const n = Math.hypot(axis[0]!, axis[1]!, axis[2]!);
   const angle = rng.uniform(-maxAngle, maxAngle);
@@ -38,11 +40,11 @@ export function randomRotation(rng: ReturnType<typeof makeRng>, maxAngle = Math.
   );
 }
 
-/** A human-sized random point cloud around the origin (J × 3, mm). */
-export function randomPose(rng: ReturnType<typeof makeRng>, j = 30): number[][] {
+/** A human-sized random point cloud (J × 3, mm) around (0, 0, depth). */
+export function randomPose(rng: Rng, j = 30, depth = 0): number[][] {
   return Array.from({ length: j }, () => [
     rng.normal() * 250,
     rng.normal() * 450,
-    rng.normal() * 150,
+    rng.normal() * 150 + depth,
   ]);
 }

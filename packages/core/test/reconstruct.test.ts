@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Camera, intrinsicsFromFov } from '../src/camera.js';
 import { buildCropCamera, cropToCameraPoints, ttaSchedule } from '../src/crop.js';
-import { GeometryError } from '../src/errors.js';
+import { apply3 } from '../src/mat3.js';
 import {
   fovBounds,
   isWithinFov,
   reconstructAbsolute,
   reconstructAbsoluteBatch,
 } from '../src/reconstruct.js';
+import { codeOf } from './assertions.js';
 import { makeRng, randomPose } from './random.js';
 
 const rng = makeRng(2026);
@@ -55,11 +56,7 @@ function scenario(truncate: boolean): Scenario {
   const augs = ttaSchedule(5);
   const crop = buildCropCamera(camera, box, { augmentation: augs[Math.floor(rng.uniform(0, 5))]! });
   const R = crop.rotation;
-  const cropPose = cameraPose.map(([x, y, z]) => [
-    R[0]! * x! + R[1]! * y! + R[2]! * z!,
-    R[3]! * x! + R[4]! * y! + R[5]! * z!,
-    R[6]! * x! + R[7]! * y! + R[8]! * z!,
-  ]);
+  const cropPose = cameraPose.map(([x, y, z]) => Array.from(apply3(R, x!, y!, z!)));
   const K = crop.camera.intrinsicMatrix;
   const coords2d = cropPose.map(([x, y, z]) => [
     (K[0]! * x! + K[1]! * y!) / z! + K[2]!,
@@ -236,44 +233,35 @@ describe('degenerate and bad input', () => {
 
   it('rejects NaN, mismatched joint counts, singular intrinsics and bad options', () => {
     const coords2d = coords3d.map(() => [100, 100]);
-    const code = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(GeometryError);
-        return (e as GeometryError).code;
-      }
-      return 'no error';
-    };
-    expect(code(() => reconstructAbsolute([[NaN, 1], ...coords2d.slice(1)], coords3d, K))).toBe(
+    expect(codeOf(() => reconstructAbsolute([[NaN, 1], ...coords2d.slice(1)], coords3d, K))).toBe(
       'non-finite',
     );
     expect(
-      code(() => reconstructAbsolute(coords2d, [[0, 0, Infinity], ...coords3d.slice(1)], K)),
+      codeOf(() => reconstructAbsolute(coords2d, [[0, 0, Infinity], ...coords3d.slice(1)], K)),
     ).toBe('non-finite');
-    expect(code(() => reconstructAbsolute(coords2d.slice(1), coords3d, K))).toBe('shape');
-    expect(code(() => reconstructAbsolute(coords2d, coords3d, [1, 0, 0, 0, 0, 0, 0, 0, 1]))).toBe(
+    expect(codeOf(() => reconstructAbsolute(coords2d.slice(1), coords3d, K))).toBe('shape');
+    expect(codeOf(() => reconstructAbsolute(coords2d, coords3d, [1, 0, 0, 0, 0, 0, 0, 0, 1]))).toBe(
       'singular',
     );
     expect(
-      code(() =>
+      codeOf(() =>
         reconstructAbsolute(coords2d, coords3d, [
           [1, 0],
           [0, 1],
         ]),
       ),
     ).toBe('shape');
-    expect(code(() => reconstructAbsolute(coords2d, coords3d, K, { mix3dInsideFov: 2 }))).toBe(
+    expect(codeOf(() => reconstructAbsolute(coords2d, coords3d, K, { mix3dInsideFov: 2 }))).toBe(
       'invalid-option',
     );
-    expect(code(() => reconstructAbsolute(coords2d, coords3d, K, { tikhonov: -1 }))).toBe(
+    expect(codeOf(() => reconstructAbsolute(coords2d, coords3d, K, { tikhonov: -1 }))).toBe(
       'invalid-option',
     );
     expect(
-      code(() => reconstructAbsoluteBatch(new Float64Array(10), new Float64Array(15), K, 1, 5)),
-    ).toBe('no error');
+      codeOf(() => reconstructAbsoluteBatch(new Float64Array(10), new Float64Array(15), K, 1, 5)),
+    ).toBeUndefined();
     expect(
-      code(() => reconstructAbsoluteBatch(new Float64Array(9), new Float64Array(15), K, 1, 5)),
+      codeOf(() => reconstructAbsoluteBatch(new Float64Array(9), new Float64Array(15), K, 1, 5)),
     ).toBe('shape');
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { GeometryError } from '../src/errors.js';
 import {
   CANONICAL_SKELETON,
   canonicalReferencePoseMm,
@@ -11,6 +10,8 @@ import {
   type Skeleton,
   typicalBoneLengthsMm,
 } from '../src/skeletons.js';
+import { expectGeometryError, maxAbsDiff } from './assertions.js';
+import { makeRng } from './random.js';
 
 const ALL = [
   'smpl+head_30',
@@ -28,21 +29,10 @@ const CANONICAL_NAMES =
     ',',
   );
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** The same J × d pose (uniform in ±1 m) for the same seed. */
 function randomPose(seed: number, j = 30, d = 3): number[][] {
-  const r = rng(seed);
-  return Array.from({ length: j }, () => Array.from({ length: d }, () => (r() - 0.5) * 2000));
+  const rng = makeRng(seed);
+  return Array.from({ length: j }, () => Array.from({ length: d }, () => rng.uniform(-1000, 1000)));
 }
 
 /** Horizontal flip of a pose: negate x and swap left/right joints. */
@@ -53,26 +43,9 @@ function mirrorPose(pose: number[][], mirror: readonly number[]): number[][] {
   });
 }
 
+/** Every coordinate within `tol` (inclusive), with matching shapes. */
 function expectPosesClose(a: number[][], b: number[][], tol = 1e-9): void {
-  expect(a.length).toBe(b.length);
-  for (let j = 0; j < a.length; j++) {
-    const pa = a[j]!;
-    const pb = b[j]!;
-    expect(pa.length).toBe(pb.length);
-    for (let c = 0; c < pa.length; c++) expect(Math.abs(pa[c]! - pb[c]!)).toBeLessThanOrEqual(tol);
-  }
-}
-
-function expectGeometryError(fn: () => unknown, code: string, pattern?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(GeometryError);
-  expect((caught as GeometryError).code).toBe(code);
-  if (pattern) expect((caught as GeometryError).message).toMatch(pattern);
+  expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(tol);
 }
 
 function jointIndex(s: Skeleton, name: string): number {

@@ -1,39 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { GeometryError } from '../src/errors.js';
+import { det3, identity3, multiply3, transpose3 } from '../src/mat3.js';
 import { svd3, symmetricEigen3 } from '../src/svd3.js';
+import { expectGeometryError, maxAbs, maxAbsDiff } from './assertions.js';
+import { makeRng, type Rng, randomRotation } from './random.js';
 
-/** Small seeded PRNG (mulberry32) so failures are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomMatrix(next: () => number, scale = 1): Float64Array {
-  return Float64Array.from({ length: 9 }, () => (next() * 2 - 1) * scale);
-}
-
-function mul(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(9);
-  for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 3; c++) {
-      let s = 0;
-      for (let k = 0; k < 3; k++) s += a[r * 3 + k]! * b[k * 3 + c]!;
-      out[r * 3 + c] = s;
-    }
-  }
-  return out;
-}
-
-function transpose(a: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(9);
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) out[c * 3 + r] = a[r * 3 + c]!;
-  return out;
+function randomMatrix(rng: Rng, scale = 1): Float64Array {
+  return Float64Array.from({ length: 9 }, () => rng.uniform(-scale, scale));
 }
 
 function diag(v: ArrayLike<number>): Float64Array {
@@ -42,61 +15,17 @@ function diag(v: ArrayLike<number>): Float64Array {
   return out;
 }
 
-function det(m: ArrayLike<number>): number {
-  return (
-    m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) -
-    m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) +
-    m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!)
-  );
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-}
-
-const I = diag([1, 1, 1]);
-
-/** Random rotation from a normalised random quaternion. */
-function randomRotation(next: () => number): Float64Array {
-  let w = next() * 2 - 1;
-  let x = next() * 2 - 1;
-  let y = next() * 2 - 1;
-  let z = next() * 2 - 1;
-  const n = Math.hypot(w, x, y, z);
-  w /= n;
-  x /= n;
-  y /= n;
-  z /= n;
-  return Float64Array.from([
-    1 - 2 * (y * y + z * z),
-    2 * (x * y - z * w),
-    2 * (x * z + y * w),
-    2 * (x * y + z * w),
-    1 - 2 * (x * x + z * z),
-    2 * (y * z - x * w),
-    2 * (x * z - y * w),
-    2 * (y * z + x * w),
-    1 - 2 * (x * x + y * y),
-  ]);
-}
+const I = identity3();
 
 /** Checks all SVD invariants with a tolerance relative to the largest entry of `a`. */
 function expectValidSvd(a: Float64Array, tol = 1e-14): { s: Float64Array } {
   const { u, s, v } = svd3(a);
   const scale = Math.max(maxAbs(a), Number.MIN_VALUE);
-  const recon = mul(mul(u, diag(s)), transpose(v));
+  const recon = multiply3(multiply3(u, diag(s)), transpose3(v));
   expect(maxAbsDiff(recon, a) / scale).toBeLessThan(tol * 10);
-  expect(maxAbsDiff(mul(transpose(u), u), I)).toBeLessThan(tol * 10);
-  expect(maxAbsDiff(mul(transpose(v), v), I)).toBeLessThan(tol * 10);
-  expect(det(v)).toBeCloseTo(1, 12);
+  expect(maxAbsDiff(multiply3(transpose3(u), u), I)).toBeLessThan(tol * 10);
+  expect(maxAbsDiff(multiply3(transpose3(v), v), I)).toBeLessThan(tol * 10);
+  expect(det3(v)).toBeCloseTo(1, 12);
   expect(s[0]!).toBeGreaterThanOrEqual(s[1]!);
   expect(s[1]!).toBeGreaterThanOrEqual(s[2]!);
   expect(s[2]!).toBeGreaterThanOrEqual(0);
@@ -105,16 +34,16 @@ function expectValidSvd(a: Float64Array, tol = 1e-14): { s: Float64Array } {
 
 describe('symmetricEigen3', () => {
   it('diagonalises random symmetric matrices to machine precision', () => {
-    const next = rng(1);
+    const rng = makeRng(1);
     for (let trial = 0; trial < 200; trial++) {
-      const m = randomMatrix(next, 10);
-      const sym = mul(transpose(m), m); // also exercises positive semi-definite input
+      const m = randomMatrix(rng, 10);
+      const sym = multiply3(transpose3(m), m); // also exercises positive semi-definite input
       for (let i = 0; i < 9; i++) sym[i] = sym[i]! - (trial % 3 === 0 ? 30 * I[i]! : 0);
       const { values, vectors } = symmetricEigen3(sym);
-      const recon = mul(mul(vectors, diag(values)), transpose(vectors));
+      const recon = multiply3(multiply3(vectors, diag(values)), transpose3(vectors));
       expect(maxAbsDiff(recon, sym) / maxAbs(sym)).toBeLessThan(1e-14);
-      expect(maxAbsDiff(mul(transpose(vectors), vectors), I)).toBeLessThan(1e-14);
-      expect(det(vectors)).toBeCloseTo(1, 13);
+      expect(maxAbsDiff(multiply3(transpose3(vectors), vectors), I)).toBeLessThan(1e-14);
+      expect(det3(vectors)).toBeCloseTo(1, 13);
       expect(values[0]!).toBeGreaterThanOrEqual(values[1]!);
       expect(values[1]!).toBeGreaterThanOrEqual(values[2]!);
     }
@@ -126,12 +55,12 @@ describe('symmetricEigen3', () => {
     // Eigenvectors are (±) unit axes.
     expect(Math.abs(vectors[0 * 3 + 0]!)).toBe(0);
     expect(Math.abs(vectors[2 * 3 + 0]!)).toBe(1);
-    expect(det(vectors)).toBe(1);
+    expect(det3(vectors)).toBe(1);
   });
 
   it('handles repeated eigenvalues and uses only the symmetric part', () => {
-    const r = randomRotation(rng(2));
-    const sym = mul(mul(r, diag([3, 3, 1])), transpose(r));
+    const r = randomRotation(makeRng(2));
+    const sym = multiply3(multiply3(r, diag([3, 3, 1])), transpose3(r));
     const { values } = symmetricEigen3(sym);
     expect(values[0]).toBeCloseTo(3, 14);
     expect(values[1]).toBeCloseTo(3, 14);
@@ -152,45 +81,45 @@ describe('symmetricEigen3', () => {
 
 describe('svd3', () => {
   it('decomposes random matrices (U·S·Vᵀ = A, orthonormal, sorted)', () => {
-    const next = rng(3);
+    const rng = makeRng(3);
     for (let trial = 0; trial < 300; trial++) {
-      const scale = 10 ** Math.floor(next() * 12 - 6);
-      expectValidSvd(randomMatrix(next, scale));
+      const scale = 10 ** Math.floor(rng.uniform(-6, 6));
+      expectValidSvd(randomMatrix(rng, scale));
     }
   });
 
   it('recovers known singular values of U·diag(s)·Vᵀ, including a negative determinant', () => {
-    const next = rng(4);
+    const rng = makeRng(4);
     for (let trial = 0; trial < 50; trial++) {
-      const u = randomRotation(next);
-      const v = randomRotation(next);
-      const sv = [5 + next(), 2 + next(), 0.1 + next()];
-      let a = mul(mul(u, diag(sv)), transpose(v));
-      if (trial % 2 === 1) a = mul(a, diag([1, 1, -1])); // det(A) < 0, same singular values
+      const u = randomRotation(rng);
+      const v = randomRotation(rng);
+      const sv = [rng.uniform(5, 6), rng.uniform(2, 3), rng.uniform(0.1, 1.1)];
+      let a = multiply3(multiply3(u, diag(sv)), transpose3(v));
+      if (trial % 2 === 1) a = multiply3(a, diag([1, 1, -1])); // det3(A) < 0, same singular values
       const { s } = expectValidSvd(a);
       for (let k = 0; k < 3; k++) expect(s[k]).toBeCloseTo(sv[k]!, 13);
       const res = svd3(a);
-      // det(U)·det(V) must carry the sign of det(A).
-      expect(Math.sign(det(res.u) * det(res.v))).toBe(Math.sign(det(a)));
+      // det3(U)·det3(V) must carry the sign of det3(A).
+      expect(Math.sign(det3(res.u) * det3(res.v))).toBe(Math.sign(det3(a)));
     }
   });
 
   it('handles rank-2 input (coplanar points) with an orthonormal U', () => {
-    const next = rng(5);
+    const rng = makeRng(5);
     for (let trial = 0; trial < 50; trial++) {
-      const u = randomRotation(next);
-      const v = randomRotation(next);
-      const a = mul(mul(u, diag([3, 1 + next(), 0])), transpose(v));
+      const u = randomRotation(rng);
+      const v = randomRotation(rng);
+      const a = multiply3(multiply3(u, diag([3, rng.uniform(1, 2), 0])), transpose3(v));
       const { s } = expectValidSvd(a);
       expect(s[2]!).toBeLessThan(1e-14 * s[0]!);
     }
   });
 
   it('handles rank-1 input (collinear points) with an orthonormal U', () => {
-    const next = rng(6);
+    const rng = makeRng(6);
     for (let trial = 0; trial < 50; trial++) {
-      const x = [next() - 0.5, next() - 0.5, next() - 0.5];
-      const y = [next() - 0.5, next() - 0.5, next() - 0.5];
+      const x = [rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5)];
+      const y = [rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5)];
       const a = new Float64Array(9);
       for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) a[r * 3 + c] = x[r]! * y[c]!;
       const { s } = expectValidSvd(a);
@@ -206,7 +135,7 @@ describe('svd3', () => {
   });
 
   it('resolves tiny singular values far below sqrt(eps)·σ1 (where AᵀA alone fails)', () => {
-    const next = rng(8);
+    const rng = makeRng(8);
     const spectra = [
       [1, 1e-10, 0],
       [1, 1e-9, 1e-12],
@@ -216,7 +145,10 @@ describe('svd3', () => {
     ];
     for (let trial = 0; trial < 100; trial++) {
       const sv = spectra[trial % spectra.length]!;
-      const a = mul(mul(randomRotation(next), diag(sv)), transpose(randomRotation(next)));
+      const a = multiply3(
+        multiply3(randomRotation(rng), diag(sv)),
+        transpose3(randomRotation(rng)),
+      );
       const { s } = expectValidSvd(a);
       for (let k = 0; k < 3; k++) expect(Math.abs(s[k]! - sv[k]!)).toBeLessThan(1e-14);
     }
@@ -235,9 +167,9 @@ describe('svd3', () => {
   });
 
   it('handles extreme magnitudes without overflow', () => {
-    const next = rng(7);
-    expectValidSvd(randomMatrix(next, 1e200));
-    expectValidSvd(randomMatrix(next, 1e-200));
+    const rng = makeRng(7);
+    expectValidSvd(randomMatrix(rng, 1e200));
+    expectValidSvd(randomMatrix(rng, 1e-200));
   });
 
   it('reuses the out object', () => {
@@ -249,11 +181,6 @@ describe('svd3', () => {
   it('rejects bad input', () => {
     expect(() => svd3([1, 2, 3])).toThrow(GeometryError);
     expect(() => svd3([1, 2, 3, 4, 5, 6, 7, 8, Number.NaN])).toThrowError(/finite/);
-    try {
-      symmetricEigen3(new Float64Array(4));
-      expect.unreachable();
-    } catch (e) {
-      expect((e as GeometryError).code).toBe('shape');
-    }
+    expectGeometryError(() => symmetricEigen3(new Float64Array(4)), 'shape');
   });
 });
