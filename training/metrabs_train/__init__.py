@@ -1,0 +1,1 @@
+"""MeTRAbs trainer (PyTorch): data loading, augmentation, model, losses, training and export."""

@@ -1,0 +1,121 @@
+"""Training configuration: one dataclass tree, loadable from YAML or JSON and overridable
+from the command line with dotted keys (`--set model.backbone=resnet18`)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .data import DataConfig
+from .losses import LossConfig
+from .model import ModelConfig
+
+
+@dataclass
+class OptimConfig:
+    #: Peak learning rate [base_learning_rate].
+    learning_rate: float = 2.121e-4
+    #: Weight decay as the reference states it; the per-step decoupled decay applied is
+    #: weight_decay / sqrt(total steps) · lr / learning_rate.
+    weight_decay: float = 3e-3
+    #: Linear warm-up steps.
+    warmup_steps: int = 500
+    #: Clip the global gradient norm (0 disables).
+    grad_clip_norm: float = 10.0
+
+
+@dataclass
+class TrainConfig:
+    #: Dataset directory (docs/dataset-format.md).
+    dataset: str = ''
+    train_split: str = 'train'
+    validation_split: str = 'validation'
+    steps: int = 10000
+    batch_size: int = 32
+    #: DataLoader worker processes (0 = load in the training process).
+    workers: int = 2
+    seed: int = 1
+    log_every: int = 20
+    validate_every: int = 1000
+    #: Number of validation examples used at each validation (0 = all).
+    validation_examples: int = 500
+    checkpoint_every: int = 500
+    #: Mixed precision on CUDA ('bf16', 'fp16' or '' for off).
+    amp: str = ''
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+
+def _from_dict(cls, values: dict[str, Any]):
+    kwargs = {}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in values.items():
+        if key not in fields:
+            raise ValueError(f'unknown config key {key!r} for {cls.__name__}; '
+                             f'known: {", ".join(fields)}')
+        ftype = fields[key].type
+        sub = _nested_class(cls, key)
+        kwargs[key] = _from_dict(sub, value) if sub is not None else value
+        del ftype
+    return cls(**kwargs)
+
+
+def _nested_class(cls, key: str):
+    default = next(f for f in dataclasses.fields(cls) if f.name == key).default_factory
+    if default is not dataclasses.MISSING:
+        value = default()
+        if dataclasses.is_dataclass(value):
+            return type(value)
+    return None
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Applies `a.b=c` overrides to a nested dict (values parsed as YAML scalars)."""
+    for item in overrides:
+        if '=' not in item:
+            raise ValueError(f'override {item!r} must look like key=value (e.g. model.backbone=resnet18)')
+        key, text = item.split('=', 1)
+        target = values
+        *path, last = key.strip().split('.')
+        for part in path:
+            target = target.setdefault(part, {})
+        target[last] = _parse_value(text)
+    return values
+
+
+def load_config(path: str | None = None, overrides: list[str] | None = None) -> TrainConfig:
+    values: dict[str, Any] = {}
+    if path:
+        text = Path(path).read_text()
+        values = (json.loads(text) if path.endswith('.json') else yaml.safe_load(text)) or {}
+    values = apply_overrides(values, overrides or [])
+    cfg = _from_dict(TrainConfig, values)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: TrainConfig) -> None:
+    m = cfg.model
+    if not 64 <= m.proc_side <= 512:
+        raise ValueError(f'model.proc_side must be in 64…512, got {m.proc_side}')
+    if m.proc_side % m.stride_train:
+        raise ValueError(f'model.proc_side ({m.proc_side}) must be a multiple of the stride ({m.stride_train})')
+    if cfg.batch_size < 1 or cfg.steps < 1:
+        raise ValueError('batch_size and steps must be positive')
+
+
+def to_dict(cfg: TrainConfig) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)

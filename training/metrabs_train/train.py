@@ -1,0 +1,258 @@
+"""The training loop: AdamW with warm-up and decay, gradient clipping, periodic validation,
+JSONL logs, a live progress line, loss curves as PNG, and checkpoints that resume exactly
+(the next step after a resume computes the same loss as an uninterrupted run).
+
+Runs on CPU and on CUDA unchanged; under `torchrun` it uses DistributedDataParallel (each
+rank reads its own slice of the example stream).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from . import ptgeometry
+from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .config import TrainConfig, to_dict
+from .data import PoseDataset, ResumableSampler, make_loader
+from .dataset import open_dataset
+from .losses import training_losses
+from .metrics import pose_metrics
+from .model import MetrabsNet
+from .plots import plot_curves
+from .schedule import lr_factor
+
+
+def set_threads() -> int:
+    """Torch may default to one thread here; use every core (or OMP_NUM_THREADS if set)."""
+    n = int(os.environ.get('OMP_NUM_THREADS', 0)) or os.cpu_count() or 1
+    torch.set_num_threads(n)
+    return n
+
+
+def _distributed() -> tuple[int, int]:
+    world = int(os.environ.get('WORLD_SIZE', '1'))
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
+        torch.distributed.init_process_group(backend)
+    rank = torch.distributed.get_rank() if world > 1 else 0
+    return rank, world
+
+
+def _device(rank: int) -> torch.device:
+    if torch.cuda.is_available():
+        local = int(os.environ.get('LOCAL_RANK', rank))
+        torch.cuda.set_device(local)
+        return torch.device('cuda', local)
+    return torch.device('cpu')
+
+
+def to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    return {k: (v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v)
+            for k, v in batch.items()}
+
+
+def build_optimizer(model: torch.nn.Module, cfg: TrainConfig):
+    o = cfg.optim
+    decay = o.weight_decay / math.sqrt(cfg.steps) / o.learning_rate
+    optimizer = torch.optim.AdamW(model.parameters(), lr=o.learning_rate, weight_decay=decay, eps=1e-8)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(step, cfg.steps, o.warmup_steps))
+    return optimizer, scheduler
+
+
+class Progress:
+    """One live console line (rewritten in place on a terminal, printed per log otherwise)."""
+
+    def __init__(self, total: int, start: int):
+        self.total, self.start, self.t0 = total, start, time.time()
+        self.tty = sys.stderr.isatty()
+
+    def update(self, step: int, loss: float, images_per_s: float) -> None:
+        done = step - self.start
+        rate = done / max(time.time() - self.t0, 1e-9)
+        eta = (self.total - step) / rate if rate > 0 else float('inf')
+        eta_text = time.strftime('%H:%M:%S', time.gmtime(eta)) if math.isfinite(eta) else '?'
+        line = (f'step {step}/{self.total} ({100 * step / self.total:.1f}%)  loss {loss:.4f}  '
+                f'{images_per_s:.1f} img/s  ETA {eta_text}')
+        sys.stderr.write(('\r' + line + '   ') if self.tty else line + '\n')
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write('\n')
+
+
+@torch.no_grad()
+def validate(model: MetrabsNet, dataset: PoseDataset, cfg: TrainConfig, device: torch.device,
+             max_examples: int) -> dict[str, float]:
+    """Losses and pose metrics on evaluation crops (no augmentation), camera frame."""
+    model.eval()
+    n = len(dataset) if max_examples <= 0 else min(len(dataset), max_examples)
+    loader = make_loader(dataset, cfg.batch_size, workers=0, indices=list(range(n)))
+    preds, trues, valids, loss_sum, count = [], [], [], 0.0, 0
+    for batch in loader:
+        batch = to_device(batch, device)
+        coords2d, coords3d = model(batch['image'])
+        losses, pred_abs = training_losses(
+            coords2d, coords3d, batch, model_cfg=cfg.model, loss_cfg=cfg.loss,
+            step=cfg.loss.weak_perspective_steps, training=False)
+        b = coords2d.shape[0]
+        loss_sum += float(losses['loss']) * b
+        count += b
+        has3d = batch['has_3d']
+        if has3d.any():
+            rot = batch['rot_to_camera'][has3d]  # crop frame → camera frame: p = Rᵀ p_crop
+            preds.append((pred_abs[has3d] @ rot).cpu().numpy())
+            trues.append((batch['coords3d'][has3d] @ rot).cpu().numpy())
+            valids.append(batch['joint_valid'][has3d].cpu().numpy())
+    model.train()
+    result = {'val_loss': loss_sum / max(count, 1), 'val_examples': count}
+    if preds:
+        metrics = pose_metrics(np.concatenate(preds), np.concatenate(trues), np.concatenate(valids))
+        result.update({f'val_{k}': v for k, v in metrics.items()})
+    return result
+
+
+def _append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    with path.open('a') as f:
+        f.write(json.dumps(record) + '\n')
+
+
+def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = None,
+          show_progress: bool = True) -> dict[str, Any]:
+    """Trains (or resumes) in `out_dir`; stops at `cfg.steps`, or after `stop_after` more
+    steps (then saves a checkpoint). Returns the last logged record."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    threads = set_threads()
+    rank, world = _distributed()
+    device = _device(rank)
+    is_main = rank == 0
+
+    data = open_dataset(cfg.dataset)
+    skeleton = data.skeleton
+    train_set = PoseDataset(data, cfg.train_split, cfg.data, skeleton=skeleton, train=True, seed=cfg.seed)
+    val_set = (PoseDataset(data, cfg.validation_split, cfg.data, skeleton=skeleton, train=False, seed=cfg.seed)
+               if cfg.validation_split in data.splits else None)
+
+    if is_main:
+        print(f'{cfg.train_split}: {len(train_set)} people ({train_set.split.skipped.summary()})',
+              file=sys.stderr)
+    torch.manual_seed(cfg.seed)
+    model = MetrabsNet(cfg.model, num_joints=len(skeleton['joint_names'])).to(device)
+    optimizer, scheduler = build_optimizer(model, cfg)
+    step = 0
+    ckpt_path = out / 'checkpoint.pt'
+    if ckpt_path.exists():
+        ckpt = load_checkpoint(ckpt_path)
+        if ckpt['config']['model'] != to_dict(cfg)['model']:
+            raise ValueError(f'{ckpt_path} was trained with a different model config; '
+                             'use a new output directory or the same config')
+        model.load_state_dict(ckpt['model'])
+        optimizer.load_state_dict(ckpt['optimizer'])
+        scheduler.load_state_dict(ckpt['scheduler'])
+        step = ckpt['step']
+        set_rng_state(ckpt['rng'])
+        if is_main:
+            print(f'resuming from {ckpt_path} at step {step}', file=sys.stderr)
+    elif is_main:
+        (out / 'config.yaml').write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+    net: torch.nn.Module = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model)
+
+    # The example stream position is derived from the step, so a resume continues exactly.
+    sampler = ResumableSampler(len(train_set), seed=cfg.seed,
+                               start=step * cfg.batch_size * world + rank, step=world)
+    loader = make_loader(train_set, cfg.batch_size, workers=cfg.workers, sampler=sampler)
+    batches = iter(loader)
+
+    amp_dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(cfg.amp)
+    scaler = torch.cuda.amp.GradScaler(enabled=cfg.amp == 'fp16' and device.type == 'cuda')
+    log_path, val_path = out / 'log.jsonl', out / 'validation.jsonl'
+    last_step = cfg.steps if stop_after is None else min(cfg.steps, step + stop_after)
+    progress = Progress(last_step, step) if (is_main and show_progress) else None
+    stop_requested = False
+
+    def request_stop(signum, frame):  # finish the step, checkpoint, exit
+        nonlocal stop_requested
+        stop_requested = True
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def checkpoint() -> None:
+        if is_main:
+            save_checkpoint(ckpt_path, dict(
+                model=model.state_dict(), optimizer=optimizer.state_dict(),
+                scheduler=scheduler.state_dict(), step=step, rng=rng_state(),
+                config=to_dict(cfg), skeleton=skeleton))
+            plot_curves(log_path, val_path, out / 'curves.png')
+
+    record: dict[str, Any] = {}
+    window_images, window_time, window_data_time = 0, 0.0, 0.0
+    load_retries = 0
+    model.train()
+    try:
+        while step < last_step and not stop_requested:
+            t0 = time.time()
+            batch = to_device(next(batches), device)
+            load_retries += int(batch['load_retries'].sum())
+            t1 = time.time()
+            autocast = (torch.autocast(device.type, dtype=amp_dtype) if amp_dtype is not None
+                        else contextlib.nullcontext())
+            with autocast:
+                coords2d, coords3d = net(batch['image'])
+            losses, _ = training_losses(coords2d.float(), coords3d.float(), batch,
+                                        model_cfg=cfg.model, loss_cfg=cfg.loss, step=step)
+            loss = losses['loss']
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f'non-finite loss at step {step}: {losses}')
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            grad_norm = (torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip_norm)
+                         if cfg.optim.grad_clip_norm > 0 else torch.tensor(0.0))
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            step += 1
+            t2 = time.time()
+            window_images += coords2d.shape[0] * world
+            window_time += t2 - t0
+            window_data_time += t1 - t0
+
+            if is_main and (step % cfg.log_every == 0 or step == last_step):
+                record = dict(step=step, **{k: float(v) for k, v in losses.items()},
+                              lr=scheduler.get_last_lr()[0], grad_norm=float(grad_norm),
+                              images_per_s=window_images / window_time,
+                              data_fraction=window_data_time / window_time,
+                              skipped_records=train_set.split.skipped.total,
+                              replaced_images=load_retries, threads=threads, time=time.time())
+                _append_jsonl(log_path, record)
+                if progress:
+                    progress.update(step, record['loss'], record['images_per_s'])
+                window_images, window_time, window_data_time = 0, 0.0, 0.0
+            if is_main and val_set is not None and (step % cfg.validate_every == 0 or step == cfg.steps):
+                _append_jsonl(val_path, dict(step=step, **validate(
+                    model, val_set, cfg, device, cfg.validation_examples)))
+            if step % cfg.checkpoint_every == 0:
+                checkpoint()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if progress:
+            progress.close()
+    checkpoint()
+    return record
