@@ -306,6 +306,17 @@ def from_linear(image: np.ndarray) -> np.ndarray:
     return np.power(np.clip(image, 0, 1), np.float32(1 / GAMMA)).astype(np.float32)
 
 
+def _source_window(xs: np.ndarray, ys: np.ndarray, width: int, height: int
+                   ) -> tuple[int, int, int, int]:
+    """Integer pixel window [x0, x1) × [y0, y1) of the image covering the sampled points plus
+    a 2-pixel margin for interpolation, clipped to the image."""
+    x0 = int(max(0, np.floor(np.nanmin(xs)) - 2))
+    y0 = int(max(0, np.floor(np.nanmin(ys)) - 2))
+    x1 = int(min(width, np.ceil(np.nanmax(xs)) + 3))
+    y1 = int(min(height, np.ceil(np.nanmax(ys)) + 3))
+    return x0, y0, x1, y1
+
+
 def warp_to_crop(image: np.ndarray, K_img: np.ndarray, dist, K_crop: np.ndarray, R: np.ndarray,
                  side: int, antialias: int = 1, interpolation: int = cv2.INTER_LINEAR,
                  gamma_correct: bool = True) -> np.ndarray:
@@ -317,20 +328,36 @@ def warp_to_crop(image: np.ndarray, K_img: np.ndarray, dist, K_crop: np.ndarray,
     the image is 0. Returns float32 S×S(×C) in [0, 1]."""
     if not (isinstance(antialias, (int, np.integer)) and antialias >= 1):
         raise GeometryError(f'antialias factor must be a positive integer, got {antialias}')
-    if gamma_correct:
-        src = to_linear(image)
-    elif image.dtype == np.uint8:
-        src = image.astype(np.float32) / np.float32(255)
-    else:
-        src = image.astype(np.float32)
     size = side * antialias
     if has_distortion(dist):
         pixel_map = crop_to_image_map(K_img, dist, K_crop, R, side, antialias)
-        out = cv2.remap(src, pixel_map, None, interpolation, borderMode=cv2.BORDER_CONSTANT,
-                        borderValue=0)
+        xs, ys = pixel_map[..., 0], pixel_map[..., 1]
     else:
         H = crop_to_image_homography(K_img, K_crop, R, antialias)
-        out = cv2.warpPerspective(src, H, (size, size), flags=interpolation | cv2.WARP_INVERSE_MAP,
+        corners = np.array([[0, 0, 1], [size - 1, 0, 1], [0, size - 1, 1], [size - 1, size - 1, 1]], np.float64)
+        mapped = corners @ H.T
+        in_front = mapped[:, 2] > 0
+        xs, ys = mapped[:, 0] / mapped[:, 2], mapped[:, 1] / mapped[:, 2]
+        if not in_front.all():  # the crop sees past the horizon: keep the whole image
+            xs, ys = np.array([0.0, image.shape[1]]), np.array([0.0, image.shape[0]])
+    # Only the part of the image the crop samples is converted and resampled.
+    x0, y0, x1, y1 = _source_window(xs, ys, image.shape[1], image.shape[0])
+    if x1 <= x0 or y1 <= y0:  # entirely outside the image
+        channels = () if image.ndim == 2 else (image.shape[2],)
+        return np.zeros((side, side) + channels, np.float32)
+    region = image[y0:y1, x0:x1]
+    if gamma_correct:
+        src = to_linear(region)
+    elif image.dtype == np.uint8:
+        src = region.astype(np.float32) / np.float32(255)
+    else:
+        src = region.astype(np.float32)
+    if has_distortion(dist):
+        out = cv2.remap(src, pixel_map - np.float32([x0, y0]), None, interpolation,
+                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    else:
+        shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64)
+        out = cv2.warpPerspective(src, shift @ H, (size, size), flags=interpolation | cv2.WARP_INVERSE_MAP,
                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     if antialias > 1:
         out = cv2.resize(out, (side, side), interpolation=cv2.INTER_AREA)

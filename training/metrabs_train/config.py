@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,10 @@ class TrainConfig:
     validation_split: str = 'validation'
     steps: int = 10000
     batch_size: int = 32
-    #: DataLoader worker processes (0 = load in the training process).
-    workers: int = 2
+    #: DataLoader worker processes (0 = load in the training process; -1 = auto: 0 on machines
+    #: with ≤ 2 cores, where workers only compete with training for the CPU — measured in
+    #: training/bench/throughput.py — else min(cores − 1, 8)).
+    workers: int = -1
     seed: int = 1
     log_every: int = 20
     validate_every: int = 1000
@@ -50,6 +53,10 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+
+    def __post_init__(self) -> None:
+        # The crop side is the network's input size: one setting, model.proc_side.
+        self.data.proc_side = self.model.proc_side
 
 
 def _from_dict(cls, values: dict[str, Any]):
@@ -102,6 +109,8 @@ def load_config(path: str | None = None, overrides: list[str] | None = None) -> 
         text = Path(path).read_text()
         values = (json.loads(text) if path.endswith('.json') else yaml.safe_load(text)) or {}
     values = apply_overrides(values, overrides or [])
+    if 'proc_side' in values.get('data', {}):
+        raise ValueError('set the crop side with model.proc_side (data.proc_side follows it)')
     cfg = _from_dict(TrainConfig, values)
     validate(cfg)
     return cfg
@@ -115,6 +124,13 @@ def validate(cfg: TrainConfig) -> None:
         raise ValueError(f'model.proc_side ({m.proc_side}) must be a multiple of the stride ({m.stride_train})')
     if cfg.batch_size < 1 or cfg.steps < 1:
         raise ValueError('batch_size and steps must be positive')
+
+
+def resolved_workers(cfg: TrainConfig) -> int:
+    if cfg.workers >= 0:
+        return cfg.workers
+    cores = os.cpu_count() or 1
+    return 0 if cores <= 2 else min(cores - 1, 8)
 
 
 def to_dict(cfg: TrainConfig) -> dict[str, Any]:

@@ -23,6 +23,8 @@ augmentations, and its state {seed, epoch, position} resumes the stream exactly.
 """
 from __future__ import annotations
 
+import os
+
 import dataclasses
 import logging
 from typing import Any, Iterator, Sequence
@@ -41,7 +43,8 @@ log = logging.getLogger(__name__)
 class DataConfig:
     """Crop and augmentation settings (defaults: the reference's training flags).
 
-    proc_side: crop side S in pixels (the network input is S×S).
+    proc_side: crop side S in pixels (the network input is S×S); in training it is always
+        model.proc_side (TrainConfig sets it).
     scale_aug_down, scale_aug_up: the crop zoom is uniform(1 − down, 1 + up) (>1 zooms in).
     rot_aug_deg: in-plane rotation of the crop camera, uniform(±rot_aug_deg) degrees.
     shift_aug: the crop centre moves by a uniform random point of a disc of radius
@@ -345,6 +348,9 @@ def _worker_init(_worker_id: int) -> None:
     import cv2
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
+    # Lower priority than the training process: its OpenMP threads stall whenever a loader
+    # worker preempts one of them, while the workers have slack (they run ahead of training).
+    os.nice(5)
 
 
 def make_loader(dataset: PoseDataset, batch_size: int, workers: int = 0,

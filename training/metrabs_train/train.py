@@ -23,7 +23,7 @@ import yaml
 
 from . import ptgeometry
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .config import TrainConfig, to_dict
+from .config import TrainConfig, resolved_workers, to_dict
 from .data import PoseDataset, ResumableSampler, make_loader
 from .dataset import open_dataset
 from .losses import training_losses
@@ -150,7 +150,9 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
         print(f'{cfg.train_split}: {len(train_set)} people ({train_set.split.skipped.summary()})',
               file=sys.stderr)
     torch.manual_seed(cfg.seed)
-    model = MetrabsNet(cfg.model, num_joints=len(skeleton['joint_names'])).to(device)
+    # channels-last weights match the NHWC input's layout (the fast path of oneDNN on CPU).
+    model = MetrabsNet(cfg.model, num_joints=len(skeleton['joint_names'])).to(
+        device, memory_format=torch.channels_last)
     optimizer, scheduler = build_optimizer(model, cfg)
     step = 0
     ckpt_path = out / 'checkpoint.pt'
@@ -176,7 +178,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
     # The example stream position is derived from the step, so a resume continues exactly.
     sampler = ResumableSampler(len(train_set), seed=cfg.seed,
                                start=step * cfg.batch_size * world + rank, step=world)
-    loader = make_loader(train_set, cfg.batch_size, workers=cfg.workers, sampler=sampler)
+    loader = make_loader(train_set, cfg.batch_size, workers=resolved_workers(cfg), sampler=sampler)
     batches = iter(loader)
 
     amp_dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(cfg.amp)

@@ -110,3 +110,10 @@ def test_bad_records_are_skipped_and_counted_not_fatal(tmp_path):
     assert record['step'] == 4
     assert record['skipped_records'] >= 1
     assert record['replaced_images'] >= 1
+
+
+def test_the_crop_side_has_one_setting(toy):
+    cfg = _config(toy, **{'model.proc_side': 128})
+    assert cfg.data.proc_side == 128
+    with pytest.raises(ValueError, match='model.proc_side'):
+        load_config(None, ['data.proc_side=160'])
