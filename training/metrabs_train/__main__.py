@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument('--out', help='write the JSON result here too')
 
     args = parser.parse_args(argv)
+    from .dataset import DataError
     try:
         if args.command == 'train':
             from .config import load_config
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                 with open(args.out, 'w') as f:
                     f.write(text + '\n')
             print(text)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, OSError, RuntimeError, DataError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     return 0

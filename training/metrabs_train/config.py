@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,16 +62,27 @@ class TrainConfig:
 
 def _from_dict(cls, values: dict[str, Any]):
     kwargs = {}
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
     for key, value in values.items():
         if key not in fields:
             raise ValueError(f'unknown config key {key!r} for {cls.__name__}; '
-                             f'known: {", ".join(fields)}')
-        ftype = fields[key].type
+                             f'known: {", ".join(sorted(fields))}')
         sub = _nested_class(cls, key)
-        kwargs[key] = _from_dict(sub, value) if sub is not None else value
-        del ftype
+        kwargs[key] = _from_dict(sub, value) if sub is not None else _coerce(value, hints[key], key)
     return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Numbers written in forms YAML reads as text (e.g. 1e-3) become the field's type."""
+    try:
+        if hint is float and isinstance(value, (int, str)) and not isinstance(value, bool):
+            return float(value)
+        if hint is int and isinstance(value, str):
+            return int(value)
+    except ValueError:
+        raise ValueError(f'config key {key!r} needs a number, got {value!r}') from None
+    return value
 
 
 def _nested_class(cls, key: str):

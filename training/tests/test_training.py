@@ -117,3 +117,33 @@ def test_the_crop_side_has_one_setting(toy):
     assert cfg.data.proc_side == 128
     with pytest.raises(ValueError, match='model.proc_side'):
         load_config(None, ['data.proc_side=160'])
+
+
+@pytest.mark.parametrize('path', sorted((Path(__file__).parents[1] / 'configs').glob('*.yaml')))
+def test_shipped_configs_load(path):
+    cfg = load_config(str(path), ['dataset=/somewhere'])
+    assert cfg.data.proc_side == cfg.model.proc_side
+
+
+def test_numbers_in_any_notation_are_coerced_and_bad_ones_explained():
+    assert load_config(None, ['optim.learning_rate=1e-3']).optim.learning_rate == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match='needs a number'):
+        load_config(None, ['optim.learning_rate=fast'])
+
+
+def test_command_line_help_and_exit_codes(tmp_path):
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run([sys.executable, '-m', 'metrabs_train', *args], capture_output=True,
+                              text=True, cwd=Path(__file__).parents[1])
+
+    for command in ([], ['train'], ['export'], ['evaluate']):
+        result = run(*command, '--help')
+        assert result.returncode == 0 and 'usage' in result.stdout
+    missing = run('train', '--set', f'dataset={tmp_path}/nothing', '--out', str(tmp_path / 'run'))
+    assert missing.returncode == 2 and 'error:' in missing.stderr and 'manifest' in missing.stderr
+    assert 'Traceback' not in missing.stderr
+    no_data = run('train', '--out', str(tmp_path / 'run'))
+    assert no_data.returncode == 2 and 'no dataset' in no_data.stderr
