@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -53,8 +54,9 @@ Toy test split ({metrics['people']} people): MPJPE {m['mpjpe']:.1f} mm, PA-MPJPE
 {m['pa_mpjpe']:.1f} mm, PCK@150 {100 * m['pck']:.1f} %, AUC {100 * m['auc']:.1f} %, MRPE
 {m['mrpe']:.0f} mm.
 
-Regenerate: `training/.venv/bin/python -m metrabs_train.fixture` (numbers will match up to
-floating-point nondeterminism of the CPU kernels).
+Training curves: `curves.png`. Regenerate: `training/.venv/bin/python -m metrabs_train.fixture`
+(about 12 minutes on 2 cores; numbers match up to the floating-point nondeterminism of the
+CPU kernels).
 """
 
 
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         'dataset': 'metrabs_train.toydata (seed 1: 3000 train / 100 validation / 200 test images)',
         'license': 'CC0 (procedurally generated)'})
     (Path(args.out) / 'README.md').write_text(card(desc, metrics, args.steps))
+    shutil.copyfile(work / 'run' / 'curves.png', Path(args.out) / 'curves.png')
     print(json.dumps({'export_check': desc['export_check'], 'test': metrics['all']}, indent=1))
     return 0
 
