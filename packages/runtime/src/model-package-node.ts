@@ -1,0 +1,43 @@
+/** Loading model packages from a directory with onnxruntime-node. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { CropModel } from './crop-model.js';
+import { ModelPackageError, parseModelDescriptor } from './model-package.js';
+import { createOrtSession } from './ort-session.js';
+
+/** `models/default` of this repository (the default model, once one is trained). */
+export const DEFAULT_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/default');
+
+export interface LoadModelOptions {
+  /** ONNX Runtime intra-op threads (default: ONNX Runtime's choice). */
+  threads?: number;
+}
+
+/** Reads and validates `dir/metrabs.json`, then opens `dir/model.onnx`. */
+export async function loadModelPackage(dir: string = DEFAULT_MODEL_DIR, options: LoadModelOptions = {}): Promise<CropModel> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    const hint =
+      resolve(dir) === DEFAULT_MODEL_DIR
+        ? ' — no default model has been trained and shipped yet; pass a model package directory ' +
+          '(fixtures/model-tiny is a toy model that only knows stick figures)'
+        : '';
+    throw new ModelPackageError(`model package not found: ${dir}${hint}`);
+  }
+  const descriptorPath = join(dir, 'metrabs.json');
+  if (!existsSync(descriptorPath)) {
+    throw new ModelPackageError(`${dir} is not a model package: metrabs.json is missing`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(descriptorPath, 'utf8'));
+  } catch (e) {
+    throw new ModelPackageError(`${descriptorPath}: invalid JSON (${(e as Error).message})`);
+  }
+  const descriptor = parseModelDescriptor(json, descriptorPath);
+  const onnxPath = join(dir, descriptor.onnx);
+  if (!existsSync(onnxPath)) throw new ModelPackageError(`${onnxPath}: the model's ONNX file is missing`);
+  const session = await createOrtSession(ort, onnxPath, { threads: options.threads });
+  return new CropModel(descriptor, session);
+}

@@ -1,0 +1,188 @@
+/**
+ * The pipeline's geometry, checked exactly with a stand-in network that "sees" a known 3D
+ * person perfectly: for each crop it returns that person's true 2D and 3D joints in the crop
+ * camera (mirrored labels for flipped crops, as a real network trained with flips would).
+ * The estimator must then return the true absolute pose — through test-time augmentation,
+ * batching, the flip relabelling, the rotation back, world coordinates and skeletons.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  buildCropCamera,
+  Camera,
+  CANONICAL_SKELETON,
+  canonicalReferencePoseMm,
+  convertPoses,
+  getSkeleton,
+  ttaSchedule,
+} from '../../core/src/index.js';
+import { CropModel } from '../src/crop-model.js';
+import { Pose3DEstimator } from '../src/estimator.js';
+import { parseModelDescriptor } from '../src/model-package.js';
+import type { Box, PersonDetector, RgbImage, Tensor, TensorSession } from '../src/types.js';
+
+const SIDE = 64;
+const canonical = getSkeleton(CANONICAL_SKELETON);
+const J = canonical.jointNames.length;
+
+function descriptor(overrides: Record<string, unknown> = {}) {
+  return parseModelDescriptor({
+    format: 'metrabs-model',
+    version: 1,
+    geometry: {
+      proc_side: SIDE, stride: 32, stride_train: 32, depth: 8, box_size_mm: 2200,
+      centered_stride: true, mix_3d_inside_fov: 0.5, tikhonov: 0,
+    },
+    joint_names: canonical.jointNames,
+    edges: canonical.edges,
+    mirror: canonical.mirror,
+    ...overrides,
+  });
+}
+
+/** Pose of a person standing `depthMm` ahead, `lateralMm` to the right, in camera coords. */
+function personAt(lateralMm: number, depthMm: number): number[][] {
+  return canonicalReferencePoseMm().map(([x, y, z]) => [x! + lateralMm, y! + 200, z! + depthMm]);
+}
+
+/** A network stand-in that knows the true camera-frame poses of the people in the image. */
+class OracleSession implements TensorSession {
+  readonly inputNames = ['image'];
+  readonly outputNames = ['coords2d', 'coords3d'];
+  calls: number[] = [];
+  private next = 0;
+
+  constructor(private readonly crops: { crop: ReturnType<typeof buildCropCamera>; pose: number[][] }[]) {}
+
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const n = feeds['image']!.dims[0]!;
+    this.calls.push(n);
+    const c2 = new Float32Array(n * J * 2);
+    const c3 = new Float32Array(n * J * 3);
+    for (let b = 0; b < n; b++) {
+      const { crop, pose } = this.crops[this.next++]!;
+      const R = crop.rotation;
+      const K = crop.camera.intrinsicMatrix;
+      for (let k = 0; k < J; k++) {
+        // A flipped crop shows the person mirrored: its "left wrist" is the true right wrist.
+        const p = pose[crop.augmentation.flip ? canonical.mirror[k]! : k]!;
+        const x = R[0]! * p[0]! + R[1]! * p[1]! + R[2]! * p[2]!;
+        const y = R[3]! * p[0]! + R[4]! * p[1]! + R[5]! * p[2]!;
+        const z = R[6]! * p[0]! + R[7]! * p[1]! + R[8]! * p[2]!;
+        c2[(b * J + k) * 2] = (K[0]! * x + K[1]! * y) / z + K[2]!;
+        c2[(b * J + k) * 2 + 1] = (K[4]! * y) / z + K[5]!;
+        // Relative 3D: an arbitrary offset, as the network's metric volume has.
+        c3.set([x - 100, y + 50, z - 3000], (b * J + k) * 3);
+      }
+    }
+    return { coords2d: { data: c2, dims: [n, J, 2] }, coords3d: { data: c3, dims: [n, J, 3] } };
+  }
+}
+
+const image: RgbImage = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 3).fill(90) };
+
+function setUp(people: number[][][], camera: Camera, numAug: number, extra: Record<string, unknown> = {}) {
+  const boxes: Box[] = people.map((pose) => {
+    const px = camera.worldToImage(camera.cameraToWorld(pose));
+    const xs = px.map((p) => p[0]!), ys = px.map((p) => p[1]!);
+    const [x0, y0] = [Math.min(...xs), Math.min(...ys)];
+    return [x0 - 10, y0 - 10, Math.max(...xs) - x0 + 20, Math.max(...ys) - y0 + 20, 0.9];
+  });
+  const crops = boxes.flatMap((box, i) =>
+    ttaSchedule(numAug).map((augmentation) => ({
+      crop: buildCropCamera(camera, box, { side: SIDE, augmentation }),
+      pose: people[i]!,
+    })),
+  );
+  const session = new OracleSession(crops);
+  const model = new CropModel(descriptor(extra), session);
+  return { boxes, session, model };
+}
+
+function maxDiff(a: number[][], b: number[][]): number {
+  let m = 0;
+  a.forEach((p, i) => p.forEach((v, c) => (m = Math.max(m, Math.abs(v - b[i]![c]!)))));
+  return m;
+}
+
+describe('Pose3DEstimator geometry (oracle network)', () => {
+  it('recovers absolute poses exactly through 5 augmentations incl. flips, batched 3 crops at a time', async () => {
+    const camera = Camera.fromFov(55, image.width, image.height);
+    const people = [personAt(-700, 4500), personAt(900, 6000)];
+    const { boxes, session, model } = setUp(people, camera, 5);
+    const result = await new Pose3DEstimator(model).estimatePoses(image, boxes, { internalBatchSize: 3 });
+    expect(session.calls).toEqual([3, 3, 3, 1]);
+    expect(result.poses3d).toHaveLength(2);
+    people.forEach((truth, i) => expect(maxDiff(result.poses3d[i] as number[][], truth)).toBeLessThan(1e-3));
+    // 2D: the projections of the true poses.
+    const expected2d = camera.cameraToImage(people[1]!);
+    expect(maxDiff(result.poses2d[1] as number[][], expected2d)).toBeLessThan(1e-4);
+    expect(result.jointNames).toEqual(canonical.jointNames);
+  });
+
+  it('with lens distortion, camera roll (world up) and world coordinates from extrinsics', async () => {
+    const roll = 0.3;
+    const R = [Math.cos(roll), -Math.sin(roll), 0, Math.sin(roll), Math.cos(roll), 0, 0, 0, 1];
+    const c = [500, -1600, -2000]; // camera position in the world, mm
+    const t = [0, 1, 2].map((r) => -(R[r * 3]! * c[0]! + R[r * 3 + 1]! * c[1]! + R[r * 3 + 2]! * c[2]!));
+    const extrinsicMatrix = [...R.slice(0, 3), t[0]!, ...R.slice(3, 6), t[1]!, ...R.slice(6), t[2]!, 0, 0, 0, 1];
+    const options = {
+      intrinsicMatrix: [[520, 0, 330], [0, 515, 235], [0, 0, 1]],
+      distortionCoeffs: [-0.12, 0.03, 0.001, -0.001, 0],
+      extrinsicMatrix,
+    };
+    const camera = new Camera({ ...options, worldUp: [0, -1, 0] });
+    const people = [personAt(-300, 5000)];
+    const { boxes, model } = setUp(people, camera, 3);
+    const result = await new Pose3DEstimator(model).estimatePoses(image, boxes, { ...options, numAug: 3 });
+    const worldTruth = camera.cameraToWorld(people[0]!);
+    expect(maxDiff(result.poses3d[0] as number[][], worldTruth)).toBeLessThan(1e-3);
+    expect(maxDiff(result.poses2d[0] as number[][], camera.cameraToImage(people[0]!))).toBeLessThan(1e-3);
+  });
+
+  it('converts to other skeletons and can return every augmentation', async () => {
+    const camera = Camera.fromFov(55, image.width, image.height);
+    const people = [personAt(0, 5000)];
+    const { boxes, model } = setUp(people, camera, 2);
+    const result = await new Pose3DEstimator(model).estimatePoses(image, boxes, {
+      numAug: 2, skeleton: 'h36m_17', averageAug: false,
+    });
+    expect(result.jointNames).toHaveLength(17);
+    const perAug = result.poses3d[0] as number[][][];
+    expect(perAug).toHaveLength(2);
+    const truth = convertPoses(people[0]!, 'h36m_17');
+    perAug.forEach((pose) => expect(maxDiff(pose, truth)).toBeLessThan(1e-3));
+  });
+
+  it('detectPoses filters an implausible detection and a duplicate, keeping the best box', async () => {
+    const camera = Camera.fromFov(55, image.width, image.height);
+    const real = personAt(0, 5000);
+    const giant = real.map(([x, y, z]) => [x! * 5, y! * 5, z!]);
+    const { boxes, model } = setUp([real, real, giant], camera, 1);
+    boxes[0]![4] = 0.6; // the duplicate of box 1, with a lower score
+    const detector: PersonDetector = { detect: async () => boxes };
+    const result = await new Pose3DEstimator(model, detector).detectPoses(image, { numAug: 1 });
+    expect(result.boxes).toHaveLength(1);
+    expect(result.boxes[0]![4]).toBe(0.9);
+  });
+
+  it('no people: empty results and no network call', async () => {
+    const camera = Camera.fromFov(55, image.width, image.height);
+    const { session, model } = setUp([], camera, 5);
+    const detector: PersonDetector = { detect: async () => [] };
+    const result = await new Pose3DEstimator(model, detector).detectPoses(image);
+    expect(result).toMatchObject({ boxes: [], poses3d: [], poses2d: [] });
+    expect(session.calls).toEqual([]);
+  });
+
+  it('rejects bad input with clear errors', async () => {
+    const camera = Camera.fromFov(55, image.width, image.height);
+    const { model } = setUp([personAt(0, 5000)], camera, 1);
+    const estimator = new Pose3DEstimator(model);
+    await expect(estimator.estimatePoses(image, [[10, 10, 0, 50]])).rejects.toThrow(/box 0.*positive/);
+    await expect(estimator.estimatePoses({ width: 0, height: 10, data: new Uint8Array(0) }, [])).rejects.toThrow(/width and height/);
+    await expect(estimator.estimatePoses({ width: 2, height: 2, data: new Uint8Array(5) }, [])).rejects.toThrow(/bytes/);
+    await expect(estimator.estimatePoses(image, [[10, 10, 50, 50]], { skeleton: 'nope' })).rejects.toThrow(/unknown skeleton|nope/);
+    await expect(estimator.estimatePoses(image, [[10, 10, 50, 50]], { intrinsicMatrix: [[NaN, 0, 0], [0, 1, 0], [0, 0, 1]] })).rejects.toThrow(/finite/);
+    await expect(estimator.detectPoses(image)).rejects.toThrow(/no person detector/);
+  });
+});
