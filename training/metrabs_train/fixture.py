@@ -60,12 +60,43 @@ CPU kernels).
 """
 
 
+def write_toy_scene(out: Path, seed: int = 2037) -> None:
+    """One unseen toy image with its labels, for end-to-end tests of the TypeScript pipeline."""
+    import cv2
+    import numpy as np
+
+    from .toydata import generate_examples
+
+    example = next(iter(generate_examples(1, seed=seed, split_id=9)))
+    out.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out / 'image.jpg'), cv2.cvtColor(example['image'], cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+
+    def plain(v):
+        if isinstance(v, np.ndarray):
+            return v.tolist()
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items() if k != 'mask'}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, np.generic):
+            return v.item()
+        return v
+
+    labels = {'camera': plain(example['camera']), 'people': plain(example['people']),
+              'source': f'metrabs_train.toydata.generate_examples(1, seed={seed}, split_id=9)'}
+    (out / 'labels.json').write_text(json.dumps(labels, indent=1) + '\n')
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', default=str(REPO / 'fixtures' / 'model-tiny'))
     parser.add_argument('--work', default=str(TRAINING / 'runs' / 'fixture-tiny'))
     parser.add_argument('--steps', type=int, default=3000)
+    parser.add_argument('--scene-only', action='store_true', help='only (re)write fixtures/toy-scene')
     args = parser.parse_args(argv)
+    write_toy_scene(REPO / 'fixtures' / 'toy-scene')
+    if args.scene_only:
+        return 0
     work = Path(args.work)
     data = work / 'data'
     if not (data / 'manifest.json').exists():
