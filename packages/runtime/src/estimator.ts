@@ -13,8 +13,8 @@ import {
   areAugmentationsConsistent,
   averageAugmentations,
   buildCropCamera,
-  Camera,
   CANONICAL_SKELETON,
+  Camera,
   type CropGeometry,
   convertPoseBatch,
   cropToCameraPoints,
@@ -31,6 +31,7 @@ import {
   typicalBoneLengthsMm,
 } from '../../core/src/index.js';
 import type { CropModel } from './crop-model.js';
+import { assertRgbImage } from './letterbox.js';
 import type { Box, PersonDetector, RgbImage } from './types.js';
 import { LinearImagePyramid, renderCrop } from './warp.js';
 
@@ -106,17 +107,6 @@ interface ImageJob {
   poses3d?: Float64Array; // [box][aug][J][3], image camera frame
 }
 
-function checkImage(image: RgbImage, what: string): void {
-  if (!image || !(image.width > 0) || !(image.height > 0) || !Number.isInteger(image.width) || !Number.isInteger(image.height)) {
-    throw new RangeError(`${what}: image must have a positive integer width and height, got ${image?.width}×${image?.height}`);
-  }
-  if (!(image.data instanceof Uint8Array) || image.data.length !== image.width * image.height * 3) {
-    throw new RangeError(
-      `${what}: RGB data must have width·height·3 = ${image.width * image.height * 3} bytes, got ${image.data?.length}`,
-    );
-  }
-}
-
 function makeCamera(image: RgbImage, o: PoseOptions): Camera {
   const fov = o.defaultFovDegrees ?? DEFAULT_FOV_DEGREES;
   const common = {
@@ -133,7 +123,9 @@ function nested(flat: ArrayLike<number>, dims: number[]): unknown[] {
   const [first, ...rest] = dims;
   const size = rest.reduce((a, b) => a * b, 1);
   return Array.from({ length: first! }, (_, i) =>
-    rest.length === 0 ? flat[i]! : nested(Array.prototype.slice.call(flat, i * size, (i + 1) * size), rest),
+    rest.length === 0
+      ? flat[i]!
+      : nested(Array.prototype.slice.call(flat, i * size, (i + 1) * size), rest),
   );
 }
 
@@ -164,30 +156,45 @@ export class Pose3DEstimator {
   }
 
   /** Estimates poses for the given boxes `[x, y, w, h]` (no detection, no suppression). */
-  async estimatePoses(image: RgbImage, boxes: ArrayLike<number>[], options: PoseOptions = {}): Promise<PoseResult> {
+  async estimatePoses(
+    image: RgbImage,
+    boxes: ArrayLike<number>[],
+    options: PoseOptions = {},
+  ): Promise<PoseResult> {
     const [result] = await this.estimatePosesBatched([image], [boxes], options);
     return result!;
   }
 
-  async detectPosesBatched(images: RgbImage[], options: PoseOptions | PoseOptions[] = {}): Promise<PoseResult[]> {
+  async detectPosesBatched(
+    images: RgbImage[],
+    options: PoseOptions | PoseOptions[] = {},
+  ): Promise<PoseResult[]> {
     if (!this.detector) {
-      throw new Error('no person detector was given: pass one to Pose3DEstimator, or use estimatePoses with your own boxes');
+      throw new Error(
+        'no person detector was given: pass one to Pose3DEstimator, or use estimatePoses with your own boxes',
+      );
     }
-    const perImage = images.map((_, i) => (Array.isArray(options) ? options[i] ?? {} : options));
+    const perImage = images.map((_, i) => (Array.isArray(options) ? (options[i] ?? {}) : options));
     const boxes: Box[][] = [];
     for (const [i, image] of images.entries()) {
-      checkImage(image, `image ${i}`);
+      assertRgbImage(image, `image ${i}`);
       const o = perImage[i]!;
       boxes.push(
         await this.detector.detect(image, {
           threshold: o.detectorThreshold ?? DEFAULTS.detectorThreshold,
           nmsIouThreshold: o.detectorNmsIouThreshold ?? DEFAULTS.detectorNmsIouThreshold,
-          maxDetections: (o.maxDetections ?? DEFAULTS.maxDetections) < 0 ? undefined : o.maxDetections,
+          maxDetections:
+            (o.maxDetections ?? DEFAULTS.maxDetections) < 0 ? undefined : o.maxDetections,
           flipAug: o.detectorFlipAug ?? DEFAULTS.detectorFlipAug,
         }),
       );
     }
-    return this.run(images, boxes.map((b) => b.filter((box) => box[2] > 0 && box[3] > 0)), perImage, true);
+    return this.run(
+      images,
+      boxes.map((b) => b.filter((box) => box[2] > 0 && box[3] > 0)),
+      perImage,
+      true,
+    );
   }
 
   async estimatePosesBatched(
@@ -198,23 +205,31 @@ export class Pose3DEstimator {
     if (boxes.length !== images.length) {
       throw new RangeError(`${images.length} images but box lists for ${boxes.length}`);
     }
-    const perImage = images.map((_, i) => (Array.isArray(options) ? options[i] ?? {} : options));
+    const perImage = images.map((_, i) => (Array.isArray(options) ? (options[i] ?? {}) : options));
     const withScores = boxes.map((list, i) =>
       list.map((b, k): Box => {
-        if (b.length < 4) throw new RangeError(`image ${i}, box ${k}: expected [x, y, w, h], got ${b.length} numbers`);
+        if (b.length < 4)
+          throw new RangeError(
+            `image ${i}, box ${k}: expected [x, y, w, h], got ${b.length} numbers`,
+          );
         return [b[0]!, b[1]!, b[2]!, b[3]!, b.length > 4 ? b[4]! : 1];
       }),
     );
     return this.run(images, withScores, perImage, false);
   }
 
-  private async run(images: RgbImage[], boxes: Box[][], perImage: PoseOptions[], detected: boolean): Promise<PoseResult[]> {
-    perImage.forEach((o) => this.outputSkeleton(o)); // fail on a bad name before any work
+  private async run(
+    images: RgbImage[],
+    boxes: Box[][],
+    perImage: PoseOptions[],
+    detected: boolean,
+  ): Promise<PoseResult[]> {
+    for (const o of perImage) this.outputSkeleton(o); // fail on a bad name before any work
     const numAug = perImage[0]?.numAug ?? DEFAULTS.numAug;
     const augs = ttaSchedule(numAug);
     const side = this.model.side;
     const jobs: ImageJob[] = images.map((image, i) => {
-      checkImage(image, `image ${i}`);
+      assertRgbImage(image, `image ${i}`);
       const o = perImage[i]!;
       if ((o.numAug ?? DEFAULTS.numAug) !== numAug) {
         throw new RangeError('numAug must be the same for all images of a batch');
@@ -224,10 +239,19 @@ export class Pose3DEstimator {
         try {
           return augs.map((augmentation) => buildCropCamera(camera, box, { side, augmentation }));
         } catch (e) {
-          throw new RangeError(`image ${i}, box ${k} [${box.slice(0, 4).join(', ')}]: ${(e as Error).message}`);
+          throw new RangeError(
+            `image ${i}, box ${k} [${box.slice(0, 4).join(', ')}]: ${(e as Error).message}`,
+          );
         }
       });
-      return { image, camera, boxes: boxes[i]!, options: o, hasExtrinsics: o.extrinsicMatrix !== undefined, crops };
+      return {
+        image,
+        camera,
+        boxes: boxes[i]!,
+        options: o,
+        hasExtrinsics: o.extrinsicMatrix !== undefined,
+        crops,
+      };
     });
     await this.predictAll(jobs);
     return jobs.map((job) => this.finish(job, augs.length, detected));
@@ -255,11 +279,22 @@ export class Pose3DEstimator {
       for (let c = 0; c < n; c++) {
         const { job, index, pyramid } = chunk[c]!;
         const crop = job.crops[index]!;
-        renderCrop(pyramid, crop, job.camera, { antialiasFactor }, crops.subarray(c * side * side * 3, (c + 1) * side * side * 3));
+        renderCrop(
+          pyramid,
+          crop,
+          job.camera,
+          { antialiasFactor },
+          crops.subarray(c * side * side * 3, (c + 1) * side * side * 3),
+        );
       }
-      const { coords2d, coords3d } = await this.model.predict(crops.subarray(0, n * side * side * 3), n);
+      const { coords2d, coords3d } = await this.model.predict(
+        crops.subarray(0, n * side * side * 3),
+        n,
+      );
       const intrinsics = new Float64Array(n * 9);
-      chunk.forEach(({ job, index }, c) => intrinsics.set(job.crops[index]!.camera.intrinsicMatrix, c * 9));
+      for (const [c, { job, index }] of chunk.entries()) {
+        intrinsics.set(job.crops[index]!.camera.intrinsicMatrix, c * 9);
+      }
       const absolute = reconstructAbsoluteBatch(coords2d, coords3d, intrinsics, n, j, {
         cropSide: g.procSide,
         strideTrain: g.strideTrain,
@@ -287,7 +322,9 @@ export class Pose3DEstimator {
     const name = o.skeleton ?? DEFAULTS.skeleton;
     const target = name === '' ? this.model.descriptor.skeleton : name;
     if (target !== this.model.descriptor.skeleton && !this.isCanonical()) {
-      throw new RangeError(`this model predicts "${this.model.descriptor.skeleton}" only; cannot convert to "${target}"`);
+      throw new RangeError(
+        `this model predicts "${this.model.descriptor.skeleton}" only; cannot convert to "${target}"`,
+      );
     }
     getSkeleton(target);
     return target;
@@ -302,7 +339,11 @@ export class Pose3DEstimator {
     let poses3d = job.poses3d ?? new Float64Array(0);
     let poses2d = job.camera.cameraToImage(poses3d);
 
-    if (detected && (o.suppressImplausiblePoses ?? DEFAULTS.suppressImplausiblePoses) && boxes.length > 0) {
+    if (
+      detected &&
+      (o.suppressImplausiblePoses ?? DEFAULTS.suppressImplausiblePoses) &&
+      boxes.length > 0
+    ) {
       const keep = this.plausibleAndDistinct(boxes, poses3d, poses2d, numAug);
       boxes = keep.map((k) => boxes[k]!);
       poses3d = gather(poses3d, keep, numAug * j * 3);
@@ -336,7 +377,12 @@ export class Pose3DEstimator {
   }
 
   /** Indices of boxes whose poses pass the plausibility checks and survive pose NMS. */
-  private plausibleAndDistinct(boxes: Box[], poses3d: Float64Array, poses2d: Float64Array, numAug: number): number[] {
+  private plausibleAndDistinct(
+    boxes: Box[],
+    poses3d: Float64Array,
+    poses2d: Float64Array,
+    numAug: number,
+  ): number[] {
     const j = this.model.numJoints;
     const n = boxes.length;
     const mean3d = averageAugmentations(poses3d, n, numAug, j, 3);
@@ -347,7 +393,10 @@ export class Pose3DEstimator {
     const valid = boxes.map(
       (box, b) =>
         isPosePlausible(mean3d.subarray(b * j * 3, (b + 1) * j * 3), edges, typical) &&
-        areAugmentationsConsistent(poses3d.subarray(b * numAug * j * 3, (b + 1) * numAug * j * 3), numAug) &&
+        areAugmentationsConsistent(
+          poses3d.subarray(b * numAug * j * 3, (b + 1) * numAug * j * 3),
+          numAug,
+        ) &&
         isPoseConsistentWithBox(mean2d.subarray(b * j * 2, (b + 1) * j * 2), box),
     );
     return poseNonMaxSuppression(
@@ -362,6 +411,7 @@ export class Pose3DEstimator {
 
 function gather(data: Float64Array, indices: number[], block: number): Float64Array {
   const out = new Float64Array(indices.length * block);
-  indices.forEach((k, i) => out.set(data.subarray(k * block, (k + 1) * block), i * block));
+  for (const [i, k] of indices.entries())
+    out.set(data.subarray(k * block, (k + 1) * block), i * block);
   return out;
 }

@@ -8,7 +8,10 @@ import { ModelPackageError, parseModelDescriptor } from './model-package.js';
 import { createOrtSession } from './ort-session.js';
 
 /** `models/default` of this repository (the default model, once one is trained). */
-export const DEFAULT_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/default');
+export const DEFAULT_MODEL_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../models/default',
+);
 
 export interface LoadModelOptions {
   /** ONNX Runtime intra-op threads (default: ONNX Runtime's choice). */
@@ -16,7 +19,10 @@ export interface LoadModelOptions {
 }
 
 /** Reads and validates `dir/metrabs.json`, then opens `dir/model.onnx`. */
-export async function loadModelPackage(dir: string = DEFAULT_MODEL_DIR, options: LoadModelOptions = {}): Promise<CropModel> {
+export async function loadModelPackage(
+  dir: string = DEFAULT_MODEL_DIR,
+  options: LoadModelOptions = {},
+): Promise<CropModel> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     const hint =
       resolve(dir) === DEFAULT_MODEL_DIR
@@ -37,7 +43,8 @@ export async function loadModelPackage(dir: string = DEFAULT_MODEL_DIR, options:
   }
   const descriptor = parseModelDescriptor(json, descriptorPath);
   const onnxPath = join(dir, descriptor.onnx);
-  if (!existsSync(onnxPath)) throw new ModelPackageError(`${onnxPath}: the model's ONNX file is missing`);
+  if (!existsSync(onnxPath))
+    throw new ModelPackageError(`${onnxPath}: the model's ONNX file is missing`);
   const session = await createOrtSession(ort, onnxPath, { threads: options.threads });
   return new CropModel(descriptor, session);
 }

@@ -46,7 +46,12 @@ function fail(where: string, problem: string): never {
   throw new ModelPackageError(`${where}: ${problem}`);
 }
 
-function num(obj: Record<string, unknown>, key: string, where: string, check: (v: number) => boolean): number {
+function num(
+  obj: Record<string, unknown>,
+  key: string,
+  where: string,
+  check: (v: number) => boolean,
+): number {
   const v = obj[key];
   if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
     fail(where, `geometry.${key} must be a valid number, got ${JSON.stringify(v)}`);
@@ -62,7 +67,10 @@ export function parseModelDescriptor(json: unknown, where = 'metrabs.json'): Mod
     fail(where, `format must be "${MODEL_FORMAT}", got ${JSON.stringify(d['format'])}`);
   }
   if (d['version'] !== MODEL_FORMAT_VERSION) {
-    fail(where, `unsupported version ${JSON.stringify(d['version'])} (this library reads version ${MODEL_FORMAT_VERSION})`);
+    fail(
+      where,
+      `unsupported version ${JSON.stringify(d['version'])} (this library reads version ${MODEL_FORMAT_VERSION})`,
+    );
   }
   const g = d['geometry'];
   if (typeof g !== 'object' || g === null) fail(where, 'missing "geometry"');
@@ -84,11 +92,23 @@ export function parseModelDescriptor(json: unknown, where = 'metrabs.json'): Mod
   }
   const j = names.length;
   const mirror = d['mirror'];
-  if (!Array.isArray(mirror) || mirror.length !== j || !mirror.every((m) => Number.isInteger(m) && m >= 0 && m < j)) {
+  if (
+    !Array.isArray(mirror) ||
+    mirror.length !== j ||
+    !mirror.every((m) => Number.isInteger(m) && m >= 0 && m < j)
+  ) {
     fail(where, `"mirror" must list ${j} joint indices`);
   }
   const edges = d['edges'];
-  if (!Array.isArray(edges) || !edges.every((e) => Array.isArray(e) && e.length === 2 && e.every((i) => Number.isInteger(i) && i >= 0 && i < j))) {
+  if (
+    !Array.isArray(edges) ||
+    !edges.every(
+      (e) =>
+        Array.isArray(e) &&
+        e.length === 2 &&
+        e.every((i) => Number.isInteger(i) && i >= 0 && i < j),
+    )
+  ) {
     fail(where, '"edges" must be pairs of joint indices');
   }
   const onnx = typeof d['onnx'] === 'string' ? (d['onnx'] as string) : 'model.onnx';

@@ -8,8 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildCropCamera,
-  Camera,
   CANONICAL_SKELETON,
+  Camera,
   canonicalReferencePoseMm,
   convertPoses,
   getSkeleton,
@@ -29,8 +29,14 @@ function descriptor(overrides: Record<string, unknown> = {}) {
     format: 'metrabs-model',
     version: 1,
     geometry: {
-      proc_side: SIDE, stride: 32, stride_train: 32, depth: 8, box_size_mm: 2200,
-      centered_stride: true, mix_3d_inside_fov: 0.5, tikhonov: 0,
+      proc_side: SIDE,
+      stride: 32,
+      stride_train: 32,
+      depth: 8,
+      box_size_mm: 2200,
+      centered_stride: true,
+      mix_3d_inside_fov: 0.5,
+      tikhonov: 0,
     },
     joint_names: canonical.jointNames,
     edges: canonical.edges,
@@ -51,7 +57,9 @@ class OracleSession implements TensorSession {
   calls: number[] = [];
   private next = 0;
 
-  constructor(private readonly crops: { crop: ReturnType<typeof buildCropCamera>; pose: number[][] }[]) {}
+  constructor(
+    private readonly crops: { crop: ReturnType<typeof buildCropCamera>; pose: number[][] }[],
+  ) {}
 
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const n = feeds['image']!.dims[0]!;
@@ -80,10 +88,16 @@ class OracleSession implements TensorSession {
 
 const image: RgbImage = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 3).fill(90) };
 
-function setUp(people: number[][][], camera: Camera, numAug: number, extra: Record<string, unknown> = {}) {
+function setUp(
+  people: number[][][],
+  camera: Camera,
+  numAug: number,
+  extra: Record<string, unknown> = {},
+) {
   const boxes: Box[] = people.map((pose) => {
     const px = camera.worldToImage(camera.cameraToWorld(pose));
-    const xs = px.map((p) => p[0]!), ys = px.map((p) => p[1]!);
+    const xs = px.map((p) => p[0]!),
+      ys = px.map((p) => p[1]!);
     const [x0, y0] = [Math.min(...xs), Math.min(...ys)];
     return [x0 - 10, y0 - 10, Math.max(...xs) - x0 + 20, Math.max(...ys) - y0 + 20, 0.9];
   });
@@ -100,7 +114,9 @@ function setUp(people: number[][][], camera: Camera, numAug: number, extra: Reco
 
 function maxDiff(a: number[][], b: number[][]): number {
   let m = 0;
-  a.forEach((p, i) => p.forEach((v, c) => (m = Math.max(m, Math.abs(v - b[i]![c]!)))));
+  for (const [i, p] of a.entries()) {
+    for (const [c, v] of p.entries()) m = Math.max(m, Math.abs(v - b[i]![c]!));
+  }
   return m;
 }
 
@@ -109,10 +125,14 @@ describe('Pose3DEstimator geometry (oracle network)', () => {
     const camera = Camera.fromFov(55, image.width, image.height);
     const people = [personAt(-700, 4500), personAt(900, 6000)];
     const { boxes, session, model } = setUp(people, camera, 5);
-    const result = await new Pose3DEstimator(model).estimatePoses(image, boxes, { internalBatchSize: 3 });
+    const result = await new Pose3DEstimator(model).estimatePoses(image, boxes, {
+      internalBatchSize: 3,
+    });
     expect(session.calls).toEqual([3, 3, 3, 1]);
     expect(result.poses3d).toHaveLength(2);
-    people.forEach((truth, i) => expect(maxDiff(result.poses3d[i] as number[][], truth)).toBeLessThan(1e-3));
+    for (const [i, truth] of people.entries()) {
+      expect(maxDiff(result.poses3d[i] as number[][], truth)).toBeLessThan(1e-3);
+    }
     // 2D: the projections of the true poses.
     const expected2d = camera.cameraToImage(people[1]!);
     expect(maxDiff(result.poses2d[1] as number[][], expected2d)).toBeLessThan(1e-4);
@@ -123,20 +143,42 @@ describe('Pose3DEstimator geometry (oracle network)', () => {
     const roll = 0.3;
     const R = [Math.cos(roll), -Math.sin(roll), 0, Math.sin(roll), Math.cos(roll), 0, 0, 0, 1];
     const c = [500, -1600, -2000]; // camera position in the world, mm
-    const t = [0, 1, 2].map((r) => -(R[r * 3]! * c[0]! + R[r * 3 + 1]! * c[1]! + R[r * 3 + 2]! * c[2]!));
-    const extrinsicMatrix = [...R.slice(0, 3), t[0]!, ...R.slice(3, 6), t[1]!, ...R.slice(6), t[2]!, 0, 0, 0, 1];
+    const t = [0, 1, 2].map(
+      (r) => -(R[r * 3]! * c[0]! + R[r * 3 + 1]! * c[1]! + R[r * 3 + 2]! * c[2]!),
+    );
+    const extrinsicMatrix = [
+      ...R.slice(0, 3),
+      t[0]!,
+      ...R.slice(3, 6),
+      t[1]!,
+      ...R.slice(6),
+      t[2]!,
+      0,
+      0,
+      0,
+      1,
+    ];
     const options = {
-      intrinsicMatrix: [[520, 0, 330], [0, 515, 235], [0, 0, 1]],
+      intrinsicMatrix: [
+        [520, 0, 330],
+        [0, 515, 235],
+        [0, 0, 1],
+      ],
       distortionCoeffs: [-0.12, 0.03, 0.001, -0.001, 0],
       extrinsicMatrix,
     };
     const camera = new Camera({ ...options, worldUp: [0, -1, 0] });
     const people = [personAt(-300, 5000)];
     const { boxes, model } = setUp(people, camera, 3);
-    const result = await new Pose3DEstimator(model).estimatePoses(image, boxes, { ...options, numAug: 3 });
+    const result = await new Pose3DEstimator(model).estimatePoses(image, boxes, {
+      ...options,
+      numAug: 3,
+    });
     const worldTruth = camera.cameraToWorld(people[0]!);
     expect(maxDiff(result.poses3d[0] as number[][], worldTruth)).toBeLessThan(1e-3);
-    expect(maxDiff(result.poses2d[0] as number[][], camera.cameraToImage(people[0]!))).toBeLessThan(1e-3);
+    expect(maxDiff(result.poses2d[0] as number[][], camera.cameraToImage(people[0]!))).toBeLessThan(
+      1e-3,
+    );
   });
 
   it('converts to other skeletons and can return every augmentation', async () => {
@@ -144,13 +186,15 @@ describe('Pose3DEstimator geometry (oracle network)', () => {
     const people = [personAt(0, 5000)];
     const { boxes, model } = setUp(people, camera, 2);
     const result = await new Pose3DEstimator(model).estimatePoses(image, boxes, {
-      numAug: 2, skeleton: 'h36m_17', averageAug: false,
+      numAug: 2,
+      skeleton: 'h36m_17',
+      averageAug: false,
     });
     expect(result.jointNames).toHaveLength(17);
     const perAug = result.poses3d[0] as number[][][];
     expect(perAug).toHaveLength(2);
     const truth = convertPoses(people[0]!, 'h36m_17');
-    perAug.forEach((pose) => expect(maxDiff(pose, truth)).toBeLessThan(1e-3));
+    for (const pose of perAug) expect(maxDiff(pose, truth)).toBeLessThan(1e-3);
   });
 
   it('detectPoses filters an implausible detection and a duplicate, keeping the best box', async () => {
@@ -178,11 +222,27 @@ describe('Pose3DEstimator geometry (oracle network)', () => {
     const camera = Camera.fromFov(55, image.width, image.height);
     const { model } = setUp([personAt(0, 5000)], camera, 1);
     const estimator = new Pose3DEstimator(model);
-    await expect(estimator.estimatePoses(image, [[10, 10, 0, 50]])).rejects.toThrow(/box 0.*positive/);
-    await expect(estimator.estimatePoses({ width: 0, height: 10, data: new Uint8Array(0) }, [])).rejects.toThrow(/width and height/);
-    await expect(estimator.estimatePoses({ width: 2, height: 2, data: new Uint8Array(5) }, [])).rejects.toThrow(/bytes/);
-    await expect(estimator.estimatePoses(image, [[10, 10, 50, 50]], { skeleton: 'nope' })).rejects.toThrow(/unknown skeleton|nope/);
-    await expect(estimator.estimatePoses(image, [[10, 10, 50, 50]], { intrinsicMatrix: [[NaN, 0, 0], [0, 1, 0], [0, 0, 1]] })).rejects.toThrow(/finite/);
+    await expect(estimator.estimatePoses(image, [[10, 10, 0, 50]])).rejects.toThrow(
+      /box 0.*positive/,
+    );
+    await expect(
+      estimator.estimatePoses({ width: 0, height: 10, data: new Uint8Array(0) }, []),
+    ).rejects.toThrow(/width and height/);
+    await expect(
+      estimator.estimatePoses({ width: 2, height: 2, data: new Uint8Array(5) }, []),
+    ).rejects.toThrow(/bytes/);
+    await expect(
+      estimator.estimatePoses(image, [[10, 10, 50, 50]], { skeleton: 'nope' }),
+    ).rejects.toThrow(/unknown skeleton|nope/);
+    await expect(
+      estimator.estimatePoses(image, [[10, 10, 50, 50]], {
+        intrinsicMatrix: [
+          [NaN, 0, 0],
+          [0, 1, 0],
+          [0, 0, 1],
+        ],
+      }),
+    ).rejects.toThrow(/finite/);
     await expect(estimator.detectPoses(image)).rejects.toThrow(/no person detector/);
   });
 });

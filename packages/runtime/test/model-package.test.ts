@@ -20,7 +20,13 @@ const tinyDescriptor = JSON.parse(readFileSync(join(tinyDir, 'metrabs.json'), 'u
 describe('model descriptor validation', () => {
   it('accepts the toy package and reads its geometry', () => {
     const d = parseModelDescriptor(tinyDescriptor);
-    expect(d.geometry).toMatchObject({ procSide: 128, stride: 32, strideTrain: 32, depth: 8, centeredStride: true });
+    expect(d.geometry).toMatchObject({
+      procSide: 128,
+      stride: 32,
+      strideTrain: 32,
+      depth: 8,
+      centeredStride: true,
+    });
     expect(d.jointNames).toHaveLength(30);
   });
 
@@ -72,11 +78,15 @@ describe('the toy model end to end on an unseen toy scene', () => {
       .raw()
       .toBuffer({ resolveWithObject: true });
     const image = { width: info.width, height: info.height, data: new Uint8Array(data) };
-    const people = (labels.people as { box: number[]; joints3d: number[][] | null }[]).filter((p) => p.joints3d);
+    const people = (labels.people as { box: number[]; joints3d: number[][] | null }[]).filter(
+      (p) => p.joints3d,
+    );
     const E = labels.camera.extrinsic_matrix as number[][];
     const up = labels.camera.world_up as number[];
     // Results in the camera frame: give the world-up direction in camera coordinates.
-    const upCam = [0, 1, 2].map((r) => E[r]![0]! * up[0]! + E[r]![1]! * up[1]! + E[r]![2]! * up[2]!);
+    const upCam = [0, 1, 2].map(
+      (r) => E[r]![0]! * up[0]! + E[r]![1]! * up[1]! + E[r]![2]! * up[2]!,
+    );
     const estimator = new Pose3DEstimator(await loadModelPackage(tinyDir, { threads: 1 }));
     const result = await estimator.estimatePoses(
       image,
@@ -86,11 +96,17 @@ describe('the toy model end to end on an unseen toy scene', () => {
     const truth = people.map((p) => p.joints3d!);
     const predicted = result.poses3d as number[][][];
     const error = mpjpe(predicted, truth);
-    const rootError = Math.max(...predicted.map((p, i) => Math.hypot(...[0, 1, 2].map((c) => p[0]![c]! - truth[i]![0]![c]!))));
+    const rootError = Math.max(
+      ...predicted.map((p, i) =>
+        Math.hypot(...[0, 1, 2].map((c) => p[0]![c]! - truth[i]![0]![c]!)),
+      ),
+    );
     // model-tiny's card: MPJPE 160 mm, MRPE 525 mm (mostly depth) on its toy test split.
     // Measured here: MPJPE 190 mm; root errors 0.4–1.3 m for people 5.6–8.1 m away.
     expect(error).toBeLessThan(250);
     expect(rootError).toBeLessThan(1500);
-    console.info(`toy scene: ${people.length} people, MPJPE ${error.toFixed(0)} mm, worst root error ${rootError.toFixed(0)} mm`);
+    console.info(
+      `toy scene: ${people.length} people, MPJPE ${error.toFixed(0)} mm, worst root error ${rootError.toFixed(0)} mm`,
+    );
   });
 });

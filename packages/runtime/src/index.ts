@@ -1,0 +1,33 @@
+/**
+ * `@metrabs/runtime` — MeTRAbs inference, engine-independent: model packages, the crop
+ * network, perspective crops, the YOLOX person detector and the multi-person pipeline.
+ * Node adapters (files, sharp, onnxruntime-node) are in `@metrabs/runtime/node`.
+ */
+export { CropModel, type CropPredictions } from './crop-model.js';
+export { Pose3DEstimator, type PoseOptions, type PoseResult } from './estimator.js';
+export { assertRgbImage, letterbox } from './letterbox.js';
+export {
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type ModelDescriptor,
+  type ModelGeometry,
+  ModelPackageError,
+  parseModelDescriptor,
+} from './model-package.js';
+export { createOrtSession, ModelLoadError } from './ort-session.js';
+export type {
+  Box,
+  DetectorOptions,
+  PersonDetector,
+  RgbImage,
+  Tensor,
+  TensorSession,
+} from './types.js';
+export { LinearImagePyramid, renderCrops } from './warp.js';
+export {
+  boxIou,
+  DetectorModelError,
+  decodeYolox,
+  nonMaxSuppression,
+  YoloxPersonDetector,
+} from './yolox.js';

@@ -1,0 +1,39 @@
+/**
+ * Node entry of `@metrabs/runtime`: load images (sharp), model packages and the detector
+ * (onnxruntime-node), and build a ready estimator.
+ */
+import { loadYoloxDetector } from './detector-node.js';
+import { Pose3DEstimator } from './estimator.js';
+import { DEFAULT_MODEL_DIR, loadModelPackage } from './model-package-node.js';
+
+export { DetectorNotFoundError, loadYoloxDetector, resolveDetectorPath } from './detector-node.js';
+export { ImageError, loadImage, saveRgbPng } from './image-node.js';
+export * from './index.js';
+export {
+  DEFAULT_MODEL_DIR,
+  type LoadModelOptions,
+  loadModelPackage,
+} from './model-package-node.js';
+
+export interface CreateEstimatorOptions {
+  /** Model package directory (default: models/default). */
+  model?: string;
+  /** YOLOX-Nano ONNX file (default: METRABS_DETECTOR or the cache directory); `false` = no detector. */
+  detector?: string | false;
+  /** ONNX Runtime threads for each session. */
+  threads?: number;
+}
+
+/** Loads a model package and the person detector into a `Pose3DEstimator`. */
+export async function createEstimator(
+  options: CreateEstimatorOptions = {},
+): Promise<Pose3DEstimator> {
+  const model = await loadModelPackage(options.model ?? DEFAULT_MODEL_DIR, {
+    threads: options.threads,
+  });
+  const detector =
+    options.detector === false
+      ? undefined
+      : await loadYoloxDetector({ path: options.detector, threads: options.threads });
+  return new Pose3DEstimator(model, detector);
+}
