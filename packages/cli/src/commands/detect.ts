@@ -1,0 +1,145 @@
+/** `metrabs detect <images...>`: 3D poses of everyone in each image, as JSON and pictures. */
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CliError, EXIT, type ExitCode, InputError, oneLine } from '../errors.js';
+import {
+  formatImageResult,
+  outputStems,
+  type PoseResultLike,
+  peopleText,
+  stringifyJson,
+  worldToCamera,
+} from '../format.js';
+import {
+  cameraFromOptions,
+  checkSkeleton,
+  detectPoses,
+  loadRuntime,
+  type ModelOptions,
+  openEstimator,
+  poseOptions,
+  type RgbImage,
+  settingsRecord,
+} from '../pipeline.js';
+import { overlayPng, scenePng } from '../render/raster.js';
+
+export interface DetectOptions extends ModelOptions {
+  out: string;
+  json?: boolean;
+  viz: boolean;
+}
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** Fails fast (exit 3) when an input does not exist or cannot be read, before loading the model. */
+export function checkInputFiles(paths: string[], what = 'image'): void {
+  for (const path of paths) {
+    let isFile = false;
+    try {
+      isFile = statSync(path).isFile();
+      accessSync(path, constants.R_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new InputError(
+        code === 'ENOENT'
+          ? `${what} not found: ${path}`
+          : `cannot read ${what} ${path} (${code ?? oneLine(e)})`,
+      );
+    }
+    if (!isFile) throw new InputError(`${what} is not a file: ${path}`);
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+export async function runDetect(
+  images: string[],
+  options: DetectOptions,
+  io: Io,
+): Promise<ExitCode> {
+  checkInputFiles(images);
+  const camera = cameraFromOptions(options);
+  const started = performance.now();
+  const { estimator, info } = await openEstimator(options);
+  const skeleton = checkSkeleton(estimator, options.skeleton);
+  const o = poseOptions(options, skeleton, camera);
+  const settings = settingsRecord(options, o);
+  const rt = await loadRuntime();
+  io.stderr(
+    `metrabs: model ${info.dir} (${info.backbone}, ${info.skeleton}) loaded in ${seconds(performance.now() - started)}\n`,
+  );
+
+  const outDir = resolve(options.out);
+  const writeFiles = !options.json;
+  if (writeFiles) {
+    try {
+      mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+      throw new CliError(`cannot create the output directory ${outDir}: ${oneLine(e)}`, EXIT.input);
+    }
+  }
+  const stems = outputStems(images);
+  let failures = 0;
+  for (const [i, path] of images.entries()) {
+    const t0 = performance.now();
+    let image: RgbImage;
+    try {
+      image = await rt.loadImage(path);
+    } catch (e) {
+      io.stderr(`metrabs: error: cannot decode image ${path}: ${oneLine(e)}\n`);
+      failures++;
+      continue;
+    }
+    const result = (await detectPoses(estimator, image, o, path)) as unknown as PoseResultLike;
+    const json = {
+      ...formatImageResult(path, image, result, info, camera?.extrinsicMatrix),
+      settings,
+    };
+    const files: string[] = [];
+    if (writeFiles) {
+      const stem = join(outDir, stems[i]!);
+      writeFileSync(`${stem}.json`, `${stringifyJson(json)}\n`);
+      files.push(`${stem}.json`);
+      if (options.viz) {
+        writeFileSync(
+          `${stem}.overlay.png`,
+          await overlayPng(image, {
+            boxes: json.boxes,
+            poses2d: json.poses2d,
+            jointNames: json.jointNames,
+            edges: json.edges,
+            distancesM: json.distancesM,
+          }),
+        );
+        const cameraPoses = result.poses3d.map((p) => worldToCamera(p, camera?.extrinsicMatrix));
+        writeFileSync(
+          `${stem}.3d.png`,
+          await scenePng({
+            poses3d: cameraPoses,
+            jointNames: json.jointNames,
+            edges: json.edges,
+            intrinsicMatrix: result.intrinsicMatrix,
+            imageWidth: image.width,
+            imageHeight: image.height,
+            title: stems[i]!,
+          }),
+        );
+        files.push(`${stem}.overlay.png`, `${stem}.3d.png`);
+      }
+    } else {
+      io.stdout(`${JSON.stringify(json)}\n`);
+    }
+    io.stderr(`${path}: ${peopleText(json.people)}, ${seconds(performance.now() - t0)}\n`);
+  }
+  if (writeFiles && failures < images.length) io.stderr(`metrabs: results in ${outDir}\n`);
+  if (failures > 0) {
+    io.stderr(`metrabs: error: ${failures} of ${images.length} images could not be read\n`);
+    return EXIT.input;
+  }
+  return EXIT.ok;
+}

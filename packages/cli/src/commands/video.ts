@@ -1,0 +1,237 @@
+/**
+ * `metrabs video <file>`: 3D poses in every frame of a video, streamed from ffmpeg as raw
+ * RGB. Writes `<name>.jsonl` (one line per processed frame) and `<name>.meta.json`, and
+ * optionally an overlay video. A decoding error stops the run with exit code 3 after
+ * finishing the outputs of the frames done so far.
+ */
+
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { CliError, EXIT, type ExitCode, oneLine } from '../errors.js';
+import {
+  distanceFromCamera,
+  formatImageResult,
+  outputStems,
+  type PoseResultLike,
+  round,
+  stringifyJson,
+  worldToCamera,
+} from '../format.js';
+import {
+  cameraFromOptions,
+  checkSkeleton,
+  detectPoses,
+  type ModelOptions,
+  openEstimator,
+  poseOptions,
+  settingsRecord,
+} from '../pipeline.js';
+import { createProgress } from '../progress.js';
+import { overlayRaw } from '../render/raster.js';
+import { FrameReader, FrameWriter, findFfmpeg, probeVideo } from '../video/ffmpeg.js';
+import { PoseTracker } from '../video/tracking.js';
+import { checkInputFiles, type Io } from './detect.js';
+
+export interface VideoOptions extends ModelOptions {
+  out: string;
+  overlayVideo?: string;
+  smooth?: number;
+  maxFrames?: number;
+  every?: number;
+  ffmpeg?: string;
+  ignoreDecodeErrors?: boolean;
+  progressEvery?: number;
+}
+
+function roundPoses(poses: number[][][], decimals: number): number[][][] {
+  return poses.map((pose) => pose.map((p) => p.map((v) => round(v, decimals))));
+}
+
+export async function runVideo(file: string, options: VideoOptions, io: Io): Promise<ExitCode> {
+  checkInputFiles([file], 'video');
+  const camera = cameraFromOptions(options);
+  const ffmpeg = findFfmpeg(options.ffmpeg);
+  const info = probeVideo(ffmpeg.path, file);
+  const { estimator, info: model } = await openEstimator(options);
+  const skeleton = checkSkeleton(estimator, options.skeleton);
+  const o = poseOptions(options, skeleton, camera);
+  const every = options.every ?? 1;
+  const alpha = options.smooth ?? 1;
+
+  const outDir = resolve(options.out);
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot create the output directory ${outDir}: ${oneLine(e)}`, EXIT.input);
+  }
+  const stem = join(outDir, outputStems([file])[0]!);
+  const jsonlPath = `${stem}.jsonl`;
+  const metaPath = `${stem}.meta.json`;
+  io.stderr(
+    `metrabs: ${file}: ${info.width}×${info.height}, ${info.fps} fps${info.frameCount ? `, about ${info.frameCount} frames` : ''}` +
+      ` (ffmpeg from ${ffmpeg.source})\n`,
+  );
+
+  const meta: Record<string, unknown> = {
+    video: file,
+    videoSize: { width: info.width, height: info.height },
+    fps: info.fps,
+    codec: info.codec,
+    durationS: info.durationS,
+    status: 'running',
+    framesProcessed: 0,
+    framesDecoded: 0,
+    every,
+    smoothing: {
+      alpha,
+      matching: 'greedy nearest mean joint distance',
+      gateMm: 1000,
+      maxMissedFrames: 5,
+    },
+    model,
+    settings: settingsRecord(options, o),
+    ffmpeg: ffmpeg.source,
+    jsonl: jsonlPath,
+  };
+  const writeMeta = () => writeFileSync(metaPath, `${stringifyJson(meta)}\n`);
+  writeMeta();
+
+  const jsonl = createWriteStream(jsonlPath);
+  const encoder = options.overlayVideo
+    ? new FrameWriter(
+        ffmpeg.path,
+        resolve(options.overlayVideo),
+        info.width,
+        info.height,
+        info.fps / every,
+      )
+    : undefined;
+  const decodeLimit = options.maxFrames !== undefined ? options.maxFrames * every : undefined;
+  const reader = new FrameReader(ffmpeg.path, file, info, {
+    maxFrames: decodeLimit,
+    strict: !options.ignoreDecodeErrors,
+  });
+  const expected =
+    info.frameCount !== undefined
+      ? Math.min(Math.ceil(info.frameCount / every), options.maxFrames ?? Number.POSITIVE_INFINITY)
+      : options.maxFrames;
+  const progress = createProgress(basename(file), expected, {
+    tty: process.stderr.isTTY === true,
+    every: options.progressEvery,
+    write: io.stderr,
+  });
+  const tracker = new PoseTracker({ alpha });
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+
+  let processed = 0;
+  let failure: unknown;
+  const started = performance.now();
+  try {
+    let index = -1;
+    for await (const data of reader.frames()) {
+      index++;
+      if (index % every !== 0) continue;
+      const image = { width: info.width, height: info.height, data };
+      const result = (await detectPoses(
+        estimator,
+        image,
+        o,
+        `${file}, frame ${index}`,
+      )) as unknown as PoseResultLike;
+      const tracked = tracker.update(result.poses3d, result.poses2d);
+      const smoothed: PoseResultLike = {
+        ...result,
+        poses3d: tracked.poses3d,
+        poses2d: tracked.poses2d,
+      };
+      const formatted = formatImageResult(file, image, smoothed, model, camera?.extrinsicMatrix);
+      if (processed === 0) {
+        Object.assign(meta, {
+          jointNames: formatted.jointNames,
+          edges: formatted.edges,
+          skeleton: formatted.skeleton,
+          intrinsicMatrix: formatted.intrinsicMatrix,
+          extrinsicMatrix: camera?.extrinsicMatrix,
+          frame: formatted.frame,
+          units: formatted.units,
+        });
+      }
+      const line = {
+        frame: index,
+        time: round(index / info.fps, 4),
+        people: formatted.people,
+        trackIds: tracked.trackIds,
+        distancesM: tracked.poses3d.map((p) =>
+          round(distanceFromCamera(worldToCamera(p, camera?.extrinsicMatrix)) / 1000, 3),
+        ),
+        boxes: formatted.boxes,
+        poses3d: roundPoses(tracked.poses3d, 1),
+        poses2d: roundPoses(tracked.poses2d, 2),
+      };
+      if (!jsonl.write(`${JSON.stringify(line)}\n`)) await once(jsonl, 'drain');
+      if (encoder) {
+        await encoder.write(
+          await overlayRaw(image, {
+            boxes: formatted.boxes,
+            poses2d: line.poses2d,
+            jointNames: formatted.jointNames,
+            edges: formatted.edges,
+            distancesM: line.distancesM,
+            ids: tracked.trackIds,
+            caption: `frame ${index} · ${line.time.toFixed(2)} s`,
+          }),
+        );
+      }
+      processed++;
+      progress.update(processed, formatted.people);
+      if (interrupted || (options.maxFrames !== undefined && processed >= options.maxFrames)) break;
+    }
+  } catch (e) {
+    failure = e;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    progress.stop();
+    reader.close();
+    jsonl.end();
+    await once(jsonl, 'close').catch(() => undefined);
+  }
+  // Finish the overlay video even after an error: the frames so far stay playable.
+  let encoderError: unknown;
+  if (encoder) {
+    try {
+      await encoder.close();
+    } catch (e) {
+      encoderError = e;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  meta['framesProcessed'] = processed;
+  meta['framesDecoded'] = reader.decoded;
+  meta['status'] = failure ? 'error' : interrupted ? 'interrupted' : 'complete';
+  if (failure) meta['error'] = oneLine(failure);
+  writeMeta();
+  io.stderr(
+    `${file}: ${processed} frames in ${seconds.toFixed(1)} s (${(processed / Math.max(seconds, 1e-9)).toFixed(1)} fps)` +
+      ` → ${jsonlPath}${options.overlayVideo ? `, ${resolve(options.overlayVideo)}` : ''}\n`,
+  );
+  if (failure) {
+    if (failure instanceof CliError) {
+      throw new CliError(
+        `${oneLine(failure)} (the ${processed} frames before it are saved)`,
+        failure.exitCode,
+      );
+    }
+    throw failure;
+  }
+  if (encoderError) throw encoderError;
+  if (interrupted) {
+    io.stderr('metrabs: interrupted\n');
+    return EXIT.interrupted;
+  }
+  return EXIT.ok;
+}

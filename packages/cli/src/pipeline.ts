@@ -1,0 +1,164 @@
+/**
+ * What `detect` and `video` share: loading the runtime lazily (so `--help` and usage errors
+ * stay fast), opening the model and the detector with their errors mapped to exit code 4,
+ * checking the skeleton name and turning command-line options into `PoseOptions`.
+ */
+import { resolve } from 'node:path';
+import { InputError, ModelError, oneLine, UsageError } from './errors.js';
+import type { ModelInfo } from './format.js';
+import { type CameraFile, readCameraFile } from './options.js';
+
+export type Runtime = typeof import('../../runtime/src/node.js');
+export type Estimator = Awaited<ReturnType<Runtime['createEstimator']>>;
+export type PoseOptions = import('../../runtime/src/node.js').PoseOptions;
+export type RgbImage = import('../../runtime/src/node.js').RgbImage;
+
+/** Model-related options common to both commands (commander's camelCase names). */
+export interface ModelOptions {
+  model?: string;
+  detector?: string;
+  skeleton?: string;
+  fov?: number;
+  intrinsics?: string;
+  numAug?: number;
+  antialias?: number;
+  detectorThreshold?: number;
+  maxDetections?: number;
+  threads?: number;
+  detectorFlipAug?: boolean;
+  /** commander's `--no-suppress-implausible`: false when given. */
+  suppressImplausible?: boolean;
+}
+
+let runtime: Promise<Runtime> | undefined;
+
+export function loadRuntime(): Promise<Runtime> {
+  runtime ??= import('../../runtime/src/node.js');
+  return runtime;
+}
+
+const MODEL_ERRORS = new Set([
+  'ModelPackageError',
+  'DetectorNotFoundError',
+  'ModelLoadError',
+  'DetectorModelError',
+]);
+
+/** Opens the model package and the detector; any failure here is a model error (exit 4). */
+export async function openEstimator(
+  options: ModelOptions,
+): Promise<{ estimator: Estimator; info: ModelInfo }> {
+  const rt = await loadRuntime();
+  const dir = options.model ?? rt.DEFAULT_MODEL_DIR;
+  let estimator: Estimator;
+  try {
+    estimator = await rt.createEstimator({
+      model: dir,
+      detector: options.detector,
+      threads: options.threads,
+    });
+  } catch (e) {
+    const error = e as Error;
+    if (error instanceof rt.DetectorNotFoundError) {
+      // The runtime's message is one line of diagnosis, then instructions: keep both apart.
+      const [first = '', ...rest] = error.message.split('\n\n');
+      const details = rest
+        .join('\n\n')
+        .split('\n')
+        .map((line) =>
+          /loadYoloxDetector|resolveDetectorPath/.test(line)
+            ? line.replace(/- .*/, '- pass --detector /path/to/yolox_nano.onnx')
+            : line,
+        )
+        .join('\n');
+      throw new ModelError(first.trim(), details);
+    }
+    if (error instanceof rt.ModelPackageError || MODEL_ERRORS.has(error?.name))
+      throw new ModelError(oneLine(error));
+    throw new ModelError(`cannot load the model or the detector: ${oneLine(error)}`);
+  }
+  const d = estimator.model.descriptor;
+  return {
+    estimator,
+    info: {
+      dir: resolve(dir),
+      backbone: d.backbone,
+      skeleton: d.skeleton,
+      numJoints: d.jointNames.length,
+      cropSide: d.geometry.procSide,
+    },
+  };
+}
+
+/** Checks `--skeleton` against what the model can output; '' means the model's own. */
+export function checkSkeleton(estimator: Estimator, skeleton: string | undefined): string {
+  if (skeleton === undefined || skeleton === '') return '';
+  const available = estimator.availableSkeletons();
+  if (!available.includes(skeleton)) {
+    throw new UsageError(
+      `unknown skeleton "${skeleton}" for this model; available: ${available.join(', ')}`,
+    );
+  }
+  return skeleton;
+}
+
+/** The camera file, if any (validated: exit 3 on problems). */
+export function cameraFromOptions(options: ModelOptions): CameraFile | undefined {
+  return options.intrinsics === undefined ? undefined : readCameraFile(options.intrinsics);
+}
+
+/** `PoseOptions` from the command line and the camera file. */
+export function poseOptions(
+  options: ModelOptions,
+  skeleton: string,
+  camera?: CameraFile,
+): PoseOptions {
+  const o: PoseOptions = { skeleton };
+  if (options.fov !== undefined) o.defaultFovDegrees = options.fov;
+  if (options.numAug !== undefined) o.numAug = options.numAug;
+  if (options.antialias !== undefined) o.antialiasFactor = options.antialias;
+  if (options.detectorThreshold !== undefined) o.detectorThreshold = options.detectorThreshold;
+  if (options.maxDetections !== undefined) o.maxDetections = options.maxDetections;
+  if (options.detectorFlipAug) o.detectorFlipAug = true;
+  if (options.suppressImplausible === false) o.suppressImplausiblePoses = false;
+  if (camera) {
+    o.intrinsicMatrix = camera.intrinsicMatrix;
+    if (camera.distortionCoeffs) o.distortionCoeffs = camera.distortionCoeffs;
+    if (camera.extrinsicMatrix) o.extrinsicMatrix = camera.extrinsicMatrix;
+    if (camera.worldUpVector) o.worldUpVector = camera.worldUpVector;
+  }
+  return o;
+}
+
+/** The settings recorded in the output files. */
+export function settingsRecord(options: ModelOptions, o: PoseOptions): Record<string, unknown> {
+  return {
+    numAug: o.numAug ?? 5,
+    antialiasFactor: o.antialiasFactor ?? 1,
+    detectorThreshold: o.detectorThreshold ?? 0.3,
+    maxDetections: o.maxDetections ?? -1,
+    detectorFlipAug: o.detectorFlipAug ?? false,
+    suppressImplausiblePoses: o.suppressImplausiblePoses ?? true,
+    camera: options.intrinsics
+      ? { intrinsicsFile: resolve(options.intrinsics) }
+      : { defaultFovDegrees: o.defaultFovDegrees ?? 55 },
+  };
+}
+
+/**
+ * `detectPoses`, with the geometry library's complaints about the camera (bad intrinsics or
+ * distortion for this image) reported as input errors rather than as bugs.
+ */
+export async function detectPoses(
+  estimator: Estimator,
+  image: RgbImage,
+  o: PoseOptions,
+  where: string,
+) {
+  try {
+    return await estimator.detectPoses(image, o);
+  } catch (e) {
+    if ((e as Error)?.name === 'GeometryError') throw new InputError(`${where}: ${oneLine(e)}`);
+    throw e;
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The `metrabs` command line (commander). Exit codes: see `EXIT` in errors.ts (also printed by --help).
+ * Every error ends as one line `metrabs: error: …` on stderr; `--debug` (or METRABS_DEBUG=1)
+ * adds the stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { type Io, runDetect } from './commands/detect.js';
+import { CliError, EXIT, EXIT_CODE_HELP, type ExitCode, oneLine } from './errors.js';
+import {
+  parseAntialias,
+  parseFov,
+  parseMaxDetections,
+  parseNumAug,
+  parsePositiveInt,
+  parseSmoothing,
+  parseThreads,
+  parseThreshold,
+} from './options.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+const DETECTOR_HELP =
+  'YOLOX-Nano ONNX file (default: $METRABS_DETECTOR, else ~/.cache/metrabs/yolox_nano.onnx)';
+
+/** Options shared by `detect` and `video`. */
+function addModelOptions(command: Command): Command {
+  return command
+    .option('--model <dir>', 'model package directory (default: models/default)')
+    .option('--detector <path>', DETECTOR_HELP)
+    .option(
+      '--skeleton <name>',
+      "output joint set, e.g. coco_19, h36m_17, smpl_24 (default: the model's own)",
+    )
+    .addOption(
+      new Option(
+        '--fov <degrees>',
+        'field of view along the longer image side, when intrinsics are unknown',
+      )
+        .argParser(parseFov)
+        .conflicts('intrinsics'),
+    )
+    .option(
+      '--intrinsics <file.json>',
+      'camera file: {"intrinsic_matrix": 3×3, optional "distortion_coeffs", "extrinsic_matrix" (4×4, mm), "world_up"}',
+    )
+    .option(
+      '--num-aug <n>',
+      'test-time augmentations per person, 1–100 (default 5; 1 is fastest)',
+      parseNumAug,
+    )
+    .option('--antialias <n>', 'supersampling factor of the crops, 1–8 (default 1)', parseAntialias)
+    .option(
+      '--detector-threshold <score>',
+      'minimum person score of the detector, 0–1 (default 0.3)',
+      parseThreshold,
+    )
+    .option(
+      '--max-detections <n>',
+      'at most this many people per image, best first (default -1: all)',
+      parseMaxDetections,
+    )
+    .option('--detector-flip-aug', 'also run the detector on the mirrored image (slower)')
+    .option(
+      '--no-suppress-implausible',
+      'keep poses that fail the plausibility checks, and duplicates (default: drop them)',
+    )
+    .option(
+      '--threads <n>',
+      'ONNX Runtime threads per model (default: one per core)',
+      parseThreads,
+    );
+}
+
+export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command {
+  const program = new Command('metrabs');
+  program
+    .description(
+      'MeTRAbs absolute 3D human pose estimation: 3D skeletons (mm, camera frame) of everyone in images and videos.',
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--debug', 'print stack traces of errors')
+    .addHelpText('after', `\n${EXIT_CODE_HELP}\n\nDocs: docs/cli.md`)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      // commander's messages start with "error: "; keep them on one line.
+      outputError: (s, write) => write(`metrabs: ${s.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    });
+
+  const detect = program
+    .command('detect')
+    .description('detect people in images and estimate their absolute 3D poses')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, TIFF, …)');
+  addModelOptions(detect)
+    .option('--out <dir>', 'output directory', './metrabs-out')
+    .option(
+      '--json',
+      'print the results to stdout as JSON (one line per image) instead of writing files',
+    )
+    .option('--no-viz', 'write only the JSON files, no pictures')
+    .addHelpText(
+      'after',
+      `
+Writes for each image <name>.json (boxes, poses3d in mm, poses2d in px, joint names, edges,
+intrinsics, image size, model), <name>.overlay.png (boxes and 2D skeletons on the image) and
+<name>.3d.png (the skeletons from the front and from above, with a metric grid).
+
+Examples:
+  metrabs detect photo.jpg --skeleton coco_19
+  metrabs detect *.jpg --intrinsics camera.json --out results/
+  metrabs detect photo.jpg --json --num-aug 1 > poses.jsonl
+
+${EXIT_CODE_HELP}`,
+    )
+    .action(async (images: string[], options) => {
+      setExit(await runDetect(images, options, io));
+    });
+
+  const video = program
+    .command('video')
+    .description('estimate 3D poses in every frame of a video (JSON Lines, optional overlay video)')
+    .argument('<file>', 'video file (anything ffmpeg decodes)');
+  addModelOptions(video)
+    .option(
+      '--out <dir>',
+      'output directory for <name>.jsonl and <name>.meta.json',
+      './metrabs-out',
+    )
+    .option(
+      '--overlay-video <file.mp4>',
+      'also write the video with boxes and 2D skeletons drawn on it',
+    )
+    .option(
+      '--smooth <alpha>',
+      'exponential smoothing of tracked poses, 0 < alpha ≤ 1 (1 = none)',
+      parseSmoothing,
+    )
+    .option('--max-frames <n>', 'stop after this many frames', parsePositiveInt)
+    .option('--every <n>', 'process every n-th frame (default 1)', parsePositiveInt)
+    .option(
+      '--ffmpeg <path>',
+      'ffmpeg executable (default: $METRABS_FFMPEG, ffmpeg on PATH, else the bundled one)',
+    )
+    .option(
+      '--ignore-decode-errors',
+      'keep going past damaged frames instead of stopping with exit code 3',
+    )
+    .option(
+      '--progress-every <n>',
+      'without a terminal: print progress every n frames (default 25)',
+      parsePositiveInt,
+    )
+    .addHelpText(
+      'after',
+      `
+Writes <name>.jsonl (one line per processed frame: frame, time, boxes, poses3d, poses2d,
+trackIds) and <name>.meta.json (video size and rate, joint names, edges, intrinsics, model,
+status). A corrupt or truncated video stops with exit code 3 and keeps the frames done so far.
+
+Examples:
+  metrabs video walk.mp4 --skeleton coco_19 --smooth 0.5
+  metrabs video walk.mp4 --max-frames 100 --overlay-video walk.overlay.mp4
+
+${EXIT_CODE_HELP}`,
+    )
+    .action(async (file: string, options) => {
+      const { runVideo } = await import('./commands/video.js');
+      setExit(await runVideo(file, options, io));
+    });
+
+  for (const command of [detect, video]) {
+    command
+      .exitOverride()
+      .showSuggestionAfterError(true)
+      .configureOutput({
+        writeOut: (s) => io.stdout(s),
+        writeErr: (s) => io.stderr(s),
+        outputError: (s, write) => write(`metrabs: ${s.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+      });
+  }
+  return program;
+}
+
+/** Prints an error the way the CLI does and returns its exit code. */
+export function reportError(error: unknown, io: Io, debug: boolean): ExitCode {
+  if (error instanceof CommanderError) {
+    // Help and version "errors" are normal exits; commander has printed the message already.
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.exitCode === 0
+    ) {
+      return EXIT.ok;
+    }
+    // Everything else (unknown option, bad value, missing argument) is a usage error; commander
+    // has printed it as one line through `outputError`.
+    return EXIT.usage;
+  }
+  if (error instanceof CliError) {
+    io.stderr(`metrabs: error: ${oneLine(error)}\n`);
+    if (error.details) io.stderr(`${error.details.replace(/^/gm, '  ')}\n`);
+    if (debug && error.stack) io.stderr(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  io.stderr(
+    `metrabs: error: unexpected: ${oneLine(error)}${debug ? '' : ' (run with --debug for details)'}\n`,
+  );
+  if (debug) io.stderr(`${(error as Error)?.stack ?? String(error)}\n`);
+  return EXIT.unexpected;
+}
+
+export async function main(argv: string[], io: Io): Promise<ExitCode> {
+  let code: ExitCode = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  const debug = argv.includes('--debug') || process.env['METRABS_DEBUG'] === '1';
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT.usage;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    return reportError(error, io, debug);
+  }
+}

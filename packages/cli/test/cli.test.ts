@@ -1,0 +1,436 @@
+/**
+ * The `metrabs` command end to end, as a subprocess (`node bin/metrabs.js …`), with the toy
+ * model `fixtures/model-tiny` (it only knows stick figures, so its poses of real people are
+ * meaningless and fail the plausibility checks: `--no-suppress-implausible` keeps them) and
+ * YOLOX-Nano from ../shared/data. Without ../shared/data these tests are skipped, except in
+ * CI (CI=true), where they fail.
+ */
+import { execFile } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SCENE_HEIGHT, SCENE_WIDTH } from '../src/render/scene3d.js';
+
+const BIN = fileURLToPath(new URL('../bin/metrabs.js', import.meta.url));
+const MODEL = fileURLToPath(new URL('../../../fixtures/model-tiny', import.meta.url));
+const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
+const DETECTOR = join(DATA, 'detector/yolox_nano.onnx');
+const BASKETBALL = join(DATA, 'real/opencv/basketball1.png');
+const VIDEO = join(DATA, 'real/opencv/vtest.avi');
+
+const haveData = existsSync(DETECTOR) && existsSync(BASKETBALL) && existsSync(VIDEO);
+if (!haveData && process.env['CI'] === 'true') {
+  throw new Error(`CI: the shared data is missing (${DATA}); the CLI tests need it`);
+}
+const dataNote = haveData ? '' : ` — SKIPPED: ${DATA} not found`;
+if (!haveData)
+  console.warn(`packages/cli/test/cli.test.ts: real-image tests skipped: ${DATA} not found`);
+
+const tmp = mkdtempSync(join(tmpdir(), 'metrabs-cli-'));
+/** An empty cache dir so that no detector is found unless passed explicitly. */
+const ENV = {
+  ...process.env,
+  XDG_CACHE_HOME: join(tmp, 'cache'),
+  METRABS_DETECTOR: '',
+  METRABS_DEBUG: '',
+};
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function metrabs(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env, maxBuffer: 64 << 20, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The common arguments for a run with the toy model. */
+const toy = ['--model', MODEL, '--detector', DETECTOR, '--no-suppress-implausible'];
+
+/** Every error is one `metrabs: error: …` line, without a stack trace. */
+function expectOneLineError(run: Run, pattern: RegExp): void {
+  const errors = run.stderr.split('\n').filter((l) => l.startsWith('metrabs: error: '));
+  expect(errors.length, run.stderr).toBe(1);
+  expect(errors[0]).toMatch(pattern);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+}
+
+describe.concurrent('metrabs without a model (fast paths)', { timeout: 60_000 }, () => {
+  it('--help lists the commands and the exit codes', async () => {
+    const r = await metrabs(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('detect [options] <images...>');
+    expect(r.stdout).toContain('video [options] <file>');
+    expect(r.stdout).toMatch(/Exit codes:[\s\S]*2\s+usage error[\s\S]*3\s+input[\s\S]*4\s+model/);
+    const d = await metrabs(['detect', '--help']);
+    expect(d.code).toBe(0);
+    for (const option of [
+      '--model',
+      '--detector',
+      '--skeleton',
+      '--fov',
+      '--intrinsics',
+      '--num-aug',
+      '--out',
+      '--json',
+      '--no-viz',
+    ]) {
+      expect(d.stdout).toContain(option);
+    }
+  });
+
+  it('--version prints the package version', async () => {
+    const r = await metrabs(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it.each([
+    [['detect', 'x.png', '--num-aug', 'zero'], /--num-aug <n>.*'zero' is invalid/],
+    [['detect', 'x.png', '--fov', '200'], /--fov <degrees>.*'200' is invalid/],
+    [['detect', 'x.png', '--detector-threshold', '2'], /--detector-threshold/],
+    [['detect', 'x.png', '--fov', '50', '--intrinsics', 'c.json'], /cannot be used with/],
+    [['detect', 'x.png', '--bogus'], /unknown option '--bogus'/],
+    [['detect'], /missing required argument 'images'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['video', 'v.avi', '--smooth', '1.5'], /--smooth <alpha>/],
+  ])('usage error %j → exit 2', async (args, pattern) => {
+    const r = await metrabs(args);
+    expect(r.code, r.stderr).toBe(2);
+    expectOneLineError(r, pattern);
+  });
+
+  it('a missing image → exit 3 before loading anything; --debug adds the stack trace', async () => {
+    const r = await metrabs(['detect', join(tmp, 'nope.jpg')]);
+    expect(r.code).toBe(3);
+    expectOneLineError(r, /image not found: .*nope\.jpg/);
+    const debug = await metrabs(['detect', join(tmp, 'nope.jpg'), '--debug']);
+    expect(debug.code).toBe(3);
+    expect(debug.stderr).toMatch(/^metrabs: error: image not found/);
+    expect(debug.stderr).toMatch(/^\s+at .*detect\.ts/m);
+  });
+
+  it('a bad intrinsics file → exit 3 (invalid JSON, NaN, wrong shape)', async () => {
+    const image = join(tmp, 'any.png');
+    writeFileSync(image, 'not really a PNG');
+    const cases: [string, RegExp][] = [
+      ['{"intrinsic_matrix": [[1, 0', /invalid JSON/],
+      ['{"intrinsic_matrix": [[NaN, 0, 1], [0, 1, 1], [0, 0, 1]]}', /invalid JSON/],
+      [
+        '{"intrinsic_matrix": [[1, 0, 1], [0, 1, 1]]}',
+        /"intrinsic_matrix" must be 3 rows of 3 numbers/,
+      ],
+      ['{"intrinsic_matrix": [[1, 0, "x"], [0, 1, 1], [0, 0, 1]]}', /must be a finite number/],
+    ];
+    for (const [i, [text, pattern]] of cases.entries()) {
+      const file = join(tmp, `bad-camera-${i}.json`);
+      writeFileSync(file, text);
+      const r = await metrabs(['detect', image, '--intrinsics', file]);
+      expect(r.code, r.stderr).toBe(3);
+      expectOneLineError(r, pattern);
+    }
+  });
+
+  it('the default model directory missing → exit 4 with the hint', async () => {
+    const image = join(tmp, 'any2.png');
+    writeFileSync(image, 'x');
+    const r = await metrabs(['detect', image]);
+    expect(r.code, r.stderr).toBe(4);
+    expectOneLineError(
+      r,
+      /model package not found: .*models\/default — no default model has been trained/,
+    );
+    const other = await metrabs(['detect', image, '--model', join(tmp, 'no-model')]);
+    expect(other.code).toBe(4);
+    expectOneLineError(other, /model package not found: .*no-model/);
+  });
+});
+
+describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }, () => {
+  const out = join(tmp, 'out');
+  let blank: string;
+
+  beforeAll(async () => {
+    mkdirSync(out, { recursive: true });
+    blank = join(tmp, 'blank.png');
+    await sharp({ create: { width: 320, height: 240, channels: 3, background: '#808080' } })
+      .png()
+      .toFile(blank);
+  });
+
+  it.skipIf(!haveData)(
+    'a missing detector → exit 4 with instructions, no stack trace',
+    async () => {
+      const r = await metrabs([
+        'detect',
+        BASKETBALL,
+        '--model',
+        MODEL,
+        '--detector',
+        join(tmp, 'none.onnx'),
+      ]);
+      expect(r.code, r.stderr).toBe(4);
+      expectOneLineError(r, /person detector not found: .*none\.onnx/);
+      expect(r.stderr).toContain('--detector /path/to/yolox_nano.onnx');
+      const cache = await metrabs(['detect', BASKETBALL, '--model', MODEL]);
+      expect(cache.code).toBe(4);
+      expectOneLineError(cache, /default cache file .*cache\/metrabs\/yolox_nano\.onnx/);
+    },
+  );
+
+  it.skipIf(!haveData)('an unknown skeleton → exit 2 with the list of skeletons', async () => {
+    const r = await metrabs(['detect', BASKETBALL, ...toy, '--skeleton', 'coco_99']);
+    expect(r.code).toBe(2);
+    expectOneLineError(
+      r,
+      /unknown skeleton "coco_99" for this model; available: .*h36m_17.*coco_19/,
+    );
+  });
+
+  it.skipIf(!haveData)(
+    'an image that does not decode → exit 3, the other images still done',
+    async () => {
+      const broken = join(tmp, 'broken.png');
+      writeFileSync(broken, 'this is not an image');
+      const dir = join(tmp, 'out-broken');
+      const r = await metrabs(['detect', broken, blank, ...toy, '--num-aug', '1', '--out', dir]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/metrabs: error: cannot decode image .*broken\.png/);
+      expect(r.stderr).toContain('blank.png: no people found');
+      expect(existsSync(join(dir, 'blank.json'))).toBe(true);
+      expect(existsSync(join(dir, 'broken.json'))).toBe(false);
+    },
+  );
+
+  it.skipIf(!haveData)(
+    'detect basketball1.png --skeleton coco_19 writes JSON, overlay and 3D view',
+    async () => {
+      const r = await metrabs([
+        'detect',
+        BASKETBALL,
+        ...toy,
+        '--skeleton',
+        'coco_19',
+        '--out',
+        out,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/basketball1\.png: \d+ people, [\d.]+ s/);
+      const json = JSON.parse(readFileSync(join(out, 'basketball1.json'), 'utf8'));
+      expect(json.imageSize).toEqual({ width: 640, height: 480 });
+      expect(json.boxes.length).toBeGreaterThanOrEqual(2);
+      expect(json.people).toBe(json.boxes.length);
+      expect(json.skeleton).toBe('coco_19');
+      expect(json.jointNames).toHaveLength(19);
+      expect(json.model).toMatchObject({
+        backbone: 'mobilenet_v3_small',
+        skeleton: 'smpl+head_30',
+        numJoints: 30,
+      });
+      expect(json.poses3d).toHaveLength(json.boxes.length);
+      expect(json.poses2d).toHaveLength(json.boxes.length);
+      for (const [p, pose] of (json.poses3d as number[][][]).entries()) {
+        expect(pose).toHaveLength(19);
+        expect(json.poses2d[p]).toHaveLength(19);
+        for (const point of pose) {
+          expect(point).toHaveLength(3);
+          for (const v of point) {
+            expect(Number.isFinite(v)).toBe(true);
+            expect(Math.round(v * 10) / 10).toBe(v); // rounded to 0.1 mm
+          }
+        }
+        expect(pose.every((point) => point[2]! > 0)).toBe(true); // in front of the camera
+      }
+      for (const point of json.poses2d.flat())
+        for (const v of point) expect(Math.round(v * 100) / 100).toBe(v);
+      expect(json.distancesM.every((d: number) => d > 0)).toBe(true);
+      expect(json.intrinsicMatrix[2]).toEqual([0, 0, 1]);
+
+      const overlay = await sharp(join(out, 'basketball1.overlay.png')).metadata();
+      expect([overlay.format, overlay.width, overlay.height]).toEqual(['png', 640, 480]);
+      const view = await sharp(join(out, 'basketball1.3d.png')).metadata();
+      expect([view.format, view.width, view.height]).toEqual(['png', SCENE_WIDTH, SCENE_HEIGHT]);
+    },
+  );
+
+  it.skipIf(!haveData)(
+    '--json prints one parseable JSON document per image and writes nothing',
+    async () => {
+      const dir = join(tmp, 'out-json');
+      const r = await metrabs([
+        'detect',
+        BASKETBALL,
+        blank,
+        ...toy,
+        '--num-aug',
+        '1',
+        '--json',
+        '--out',
+        dir,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      const [first, second] = lines.map((l) => JSON.parse(l));
+      expect(first.image).toBe(BASKETBALL);
+      expect(first.boxes.length).toBeGreaterThanOrEqual(2);
+      expect(first.jointNames).toHaveLength(30);
+      expect(second.people).toBe(0);
+      expect(existsSync(dir)).toBe(false);
+      expect(r.stderr).toContain('basketball1.png: ');
+    },
+  );
+
+  it.skipIf(!haveData)('a blank image: 0 people, JSON and overlay still written', async () => {
+    const dir = join(tmp, 'out-blank');
+    const r = await metrabs(['detect', blank, ...toy, '--num-aug', '1', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('blank.png: no people found');
+    const json = JSON.parse(readFileSync(join(dir, 'blank.json'), 'utf8'));
+    expect(json).toMatchObject({
+      people: 0,
+      boxes: [],
+      poses3d: [],
+      poses2d: [],
+      imageSize: { width: 320, height: 240 },
+    });
+    expect((await sharp(join(dir, 'blank.overlay.png')).metadata()).width).toBe(320);
+    expect(readdirSync(dir).sort()).toEqual(['blank.3d.png', 'blank.json', 'blank.overlay.png']);
+  });
+
+  it.skipIf(!haveData)(
+    '--intrinsics with extrinsics: the given camera is used, poses in world frame; --no-viz',
+    async () => {
+      const camera = join(tmp, 'camera.json');
+      const k = [
+        [700, 0, 320],
+        [0, 700, 240],
+        [0, 0, 1],
+      ];
+      const e = [
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 1, 1000],
+        [0, 0, 0, 1],
+      ];
+      writeFileSync(camera, JSON.stringify({ intrinsic_matrix: k, extrinsic_matrix: e }));
+      const dir = join(tmp, 'out-cam');
+      const r = await metrabs([
+        'detect',
+        BASKETBALL,
+        ...toy,
+        '--num-aug',
+        '1',
+        '--intrinsics',
+        camera,
+        '--no-viz',
+        '--out',
+        dir,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const json = JSON.parse(readFileSync(join(dir, 'basketball1.json'), 'utf8'));
+      expect(json.intrinsicMatrix).toEqual(k);
+      expect(json.frame).toBe('world');
+      expect(json.extrinsicMatrix).toEqual(e);
+      expect(readdirSync(dir)).toEqual(['basketball1.json']);
+    },
+  );
+
+  it.skipIf(!haveData)('video: 5 frames of vtest.avi → JSONL, meta and overlay video', async () => {
+    const dir = join(tmp, 'out-video');
+    const mp4 = join(dir, 'overlay.mp4');
+    const r = await metrabs([
+      'video',
+      VIDEO,
+      ...toy,
+      '--num-aug',
+      '1',
+      '--max-frames',
+      '5',
+      '--smooth',
+      '0.5',
+      '--out',
+      dir,
+      '--overlay-video',
+      mp4,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(join(dir, 'vtest.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.frame)).toEqual([0, 1, 2, 3, 4]);
+    expect(lines[1].time).toBeCloseTo(0.1);
+    for (const l of lines) {
+      expect(l.trackIds).toHaveLength(l.people);
+      expect(l.poses3d).toHaveLength(l.people);
+    }
+    expect(lines.some((l) => l.people > 0)).toBe(true);
+    const meta = JSON.parse(readFileSync(join(dir, 'vtest.meta.json'), 'utf8'));
+    expect(meta).toMatchObject({
+      status: 'complete',
+      framesProcessed: 5,
+      videoSize: { width: 768, height: 576 },
+      fps: 10,
+    });
+    expect(meta.jointNames).toHaveLength(30);
+    expect(existsSync(mp4)).toBe(true);
+    expect(r.stderr).toMatch(/5 frames in [\d.]+ s/);
+  });
+
+  it.skipIf(!haveData)(
+    'video: a truncated file → exit 3, the frames before the damage kept',
+    async () => {
+      const dir = join(tmp, 'out-trunc');
+      const truncated = join(tmp, 'truncated.avi');
+      // The first 300 kB of vtest.avi: 15 frames decode, then a corrupt packet.
+      writeFileSync(truncated, readFileSync(VIDEO).subarray(0, 300_000));
+      const r = await metrabs([
+        'video',
+        truncated,
+        ...toy,
+        '--num-aug',
+        '1',
+        '--detector-threshold',
+        '0.9',
+        '--out',
+        dir,
+      ]);
+      expect(r.code, r.stderr).toBe(3);
+      expectOneLineError(r, /video decoding failed after (\d+) frames.*saved/);
+      const lines = readFileSync(join(dir, 'truncated.jsonl'), 'utf8').trim().split('\n');
+      const meta = JSON.parse(readFileSync(join(dir, 'truncated.meta.json'), 'utf8'));
+      expect(meta.status).toBe('error');
+      expect(lines.length).toBe(meta.framesProcessed);
+      expect(lines.length).toBeGreaterThan(5);
+      const missing = await metrabs(['video', join(tmp, 'none.avi')]);
+      expect(missing.code).toBe(3);
+      const garbage = join(tmp, 'garbage.mp4');
+      writeFileSync(garbage, Buffer.alloc(5000, 7));
+      const corrupt = await metrabs(['video', garbage, ...toy]);
+      expect(corrupt.code, corrupt.stderr).toBe(3);
+      expectOneLineError(corrupt, /cannot read video|no video stream/);
+    },
+  );
+});
