@@ -19,22 +19,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedData } from '../../../test-support/shared-data.js';
 import { SCENE_HEIGHT, SCENE_WIDTH } from '../src/render/scene3d.js';
 
 const BIN = fileURLToPath(new URL('../bin/metrabs.js', import.meta.url));
 const MODEL = fileURLToPath(new URL('../../../fixtures/model-tiny', import.meta.url));
-const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const DETECTOR = join(DATA, 'detector/yolox_nano.onnx');
-const BASKETBALL = join(DATA, 'real/opencv/basketball1.png');
-const VIDEO = join(DATA, 'real/opencv/vtest.avi');
-
-const haveData = existsSync(DETECTOR) && existsSync(BASKETBALL) && existsSync(VIDEO);
-if (!haveData && process.env['CI'] === 'true') {
-  throw new Error(`CI: the shared data is missing (${DATA}); the CLI tests need it`);
-}
-const dataNote = haveData ? '' : ` — SKIPPED: ${DATA} not found`;
-if (!haveData)
-  console.warn(`packages/cli/test/cli.test.ts: real-image tests skipped: ${DATA} not found`);
+const FILES = ['detector/yolox_nano.onnx', 'real/opencv/basketball1.png', 'real/opencv/vtest.avi'];
+const data = sharedData(FILES, 'cli.test');
+const [DETECTOR, BASKETBALL, VIDEO] = FILES.map((f) => data.path(f)) as [string, string, string];
+const haveData = !data.skip;
+const dataNote = haveData ? '' : ` — SKIPPED: ${data.problem}`;
 
 const tmp = mkdtempSync(join(tmpdir(), 'metrabs-cli-'));
 /** An empty cache dir so that no detector is found unless passed explicitly. */

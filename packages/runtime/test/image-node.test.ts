@@ -1,27 +1,20 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
+import { sharedData } from '../../../test-support/shared-data.js';
 import { ImageError, loadImage, saveRgbPng } from '../src/image-node.js';
 import type { RgbImage } from '../src/types.js';
 
-const IN_CI = process.env.CI === 'true';
-const REAL_DIR = fileURLToPath(new URL('../../../../shared/data/real/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'image-node-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Path of a real test image; skips the test (fails in CI) when it is not there. */
 function realImage(ctx: TestContext, relative: string): string {
-  const path = join(REAL_DIR, relative);
-  if (!existsSync(path)) {
-    const reason = `real test image missing: ${path} (shared data not mounted)`;
-    if (IN_CI) throw new Error(`CI: ${reason}`);
-    console.warn(`skipped: ${reason}`);
-    ctx.skip(reason);
-  }
-  return path;
+  const data = sharedData([`real/${relative}`], 'image-node.test');
+  if (data.skip) ctx.skip(data.problem);
+  return data.path(`real/${relative}`);
 }
 
 function pixel(image: RgbImage, x: number, y: number): number[] {

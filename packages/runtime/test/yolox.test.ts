@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sharedData } from '../../../test-support/shared-data.js';
 import {
   DetectorNotFoundError,
   defaultDetectorCachePath,
@@ -30,30 +29,22 @@ import {
 // ---------------------------------------------------------------------------------------
 // Shared data (../shared/data beside the repository): real images and the detector.
 
-const DATA = new URL('../../../../shared/data/', import.meta.url);
 const DETECTOR_FILE = 'detector/yolox_nano.onnx';
 const IMAGES = {
   coco785: 'real/mmpose/coco/000000000785.jpg',
   basketball: 'real/opencv/basketball1.png',
   pw3d: 'real/metrabs/test_image_3dpw.jpg',
 };
-const missing = [DETECTOR_FILE, ...Object.values(IMAGES)].filter(
-  (f) => !existsSync(new URL(f, DATA)),
-);
-const dataProblem =
-  missing.length === 0
-    ? undefined
-    : `shared data missing under ${fileURLToPath(DATA)}: ${missing.join(', ')}`;
-// Locally the real-data tests are skipped (with a warning); in CI they must run and fail.
-const skipRealData = dataProblem !== undefined && process.env.CI !== 'true';
-if (skipRealData) console.warn(`[yolox.test] skipping the real-image tests: ${dataProblem}`);
+const shared = sharedData([DETECTOR_FILE, ...Object.values(IMAGES)], 'yolox.test');
+const skipRealData = shared.skip;
+const dataProblem = shared.problem;
 function requireData(): void {
   if (dataProblem !== undefined) throw new Error(`CI=true but ${dataProblem}`);
 }
-const detectorPath = fileURLToPath(new URL(DETECTOR_FILE, DATA));
+const detectorPath = shared.path(DETECTOR_FILE);
 
 async function readRgb(file: string): Promise<RgbImage> {
-  const { data, info } = await sharp(fileURLToPath(new URL(file, DATA)))
+  const { data, info } = await sharp(shared.path(file))
     .removeAlpha()
     .toColourspace('srgb')
     .raw()
