@@ -10,32 +10,10 @@
  */
 import { buildCropCamera, Camera, type CropGeometry } from '../packages/core/src/index.js';
 import { LinearImagePyramid, renderCrops } from '../packages/runtime/src/warp.js';
+import { callsPerSecond, median } from './timing.js';
 
 const W = 1920;
 const H = 1080;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/** Runs `fn` repeatedly for ≥ minMs per round; returns the median calls per second. */
-function callsPerSecond(fn: () => void, minMs = 300, rounds = 7): number {
-  for (let i = 0; i < 5; i++) fn(); // warm up the JIT
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let calls = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (t - t0 < minMs) {
-      fn();
-      calls++;
-      t = performance.now();
-    }
-    rates.push((calls * 1000) / (t - t0));
-  }
-  return median(rates);
-}
 
 // A textured image (pseudo-random bytes smoothed a little so it is not pure noise).
 const data = new Uint8Array(W * H * 3);

@@ -12,6 +12,7 @@ import {
   reconstructAbsolute,
   reconstructAbsoluteBatch,
 } from '../packages/core/src/index.js';
+import { callsPerSecond } from './timing.js';
 
 const J = 30;
 const K = intrinsicsFromFov(55, 256, 256);
@@ -34,26 +35,8 @@ function makeBatch(n: number) {
   return { coords2d, coords3d };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function measure(label: string, posesPerCall: number, fn: () => void, minMs = 400, rounds = 7) {
-  for (let i = 0; i < 50; i++) fn(); // warm up the JIT
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let calls = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (t - t0 < minMs) {
-      fn();
-      calls++;
-      t = performance.now();
-    }
-    rates.push((calls * posesPerCall * 1000) / (t - t0));
-  }
-  const m = median(rates);
+function measure(label: string, posesPerCall: number, fn: () => void) {
+  const m = callsPerSecond(fn, { minMs: 400, rounds: 7, warmup: 50 }) * posesPerCall;
   console.log(
     `${label.padEnd(44)} ${Math.round(m).toLocaleString('en-US').padStart(12)} poses/s  (${(1e6 / m).toFixed(2)} µs/pose)`,
   );

@@ -15,16 +15,18 @@ function photo(image: RgbFrame) {
   });
 }
 
+/** The photo with the overlay's SVG composited on it (a sharp pipeline, not yet encoded). */
+function withOverlay(image: RgbFrame, input: Omit<OverlayInput, 'width' | 'height'>) {
+  const svg = overlaySvg({ ...input, width: image.width, height: image.height });
+  return photo(image).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
+}
+
 /** The photo with the overlay drawn on it, as PNG. */
 export async function overlayPng(
   image: RgbFrame,
   input: Omit<OverlayInput, 'width' | 'height'>,
 ): Promise<Buffer> {
-  const svg = overlaySvg({ ...input, width: image.width, height: image.height });
-  return photo(image)
-    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
-    .png({ compressionLevel: 6 })
-    .toBuffer();
+  return withOverlay(image, input).png({ compressionLevel: 6 }).toBuffer();
 }
 
 /** The photo with the overlay drawn on it, as raw RGB bytes (for video encoding). */
@@ -32,12 +34,7 @@ export async function overlayRaw(
   image: RgbFrame,
   input: Omit<OverlayInput, 'width' | 'height'>,
 ): Promise<Buffer> {
-  const svg = overlaySvg({ ...input, width: image.width, height: image.height });
-  return photo(image)
-    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
-    .removeAlpha()
-    .raw()
-    .toBuffer();
+  return withOverlay(image, input).removeAlpha().raw().toBuffer();
 }
 
 /** The two-panel 3D view as PNG. */
