@@ -5,8 +5,9 @@
  * Pure TypeScript on typed arrays (no Node APIs), so it runs the same in browsers. The
  * rendering follows the reference multi-person model (docs/geometry.md):
  *
- * 1. The image is decoded to linear light, `(x/255)^2.2`, once per image, and a small pyramid
- *    of 2×2 box-filtered levels is built on demand (`LinearImagePyramid`).
+ * 1. The image is decoded to linear light, `(x/255)^2.2`, and a small pyramid of 2×2
+ *    box-filtered levels is built (`LinearImagePyramid`) — lazily, only over the window of
+ *    each level that the crops sample.
  * 2. Each crop picks the level `clamp(⌊−log2(zoom·a)⌋, 0, levels − 1)` (a = anti-aliasing
  *    factor); the level's pixel grid is the image's under `cornerAlignedScale(2^−level)`.
  * 3. Every pixel of an a·S × a·S render is mapped into the level — a homography without lens
@@ -64,29 +65,30 @@ function checkImageSize(width: number, height: number, length: number, what: str
   }
 }
 
-/** Averages 2×2 blocks; an odd last row or column is dropped (as `avg_pool2d` 'VALID'). */
-function halve(level: LinearImageLevel): LinearImageLevel {
-  const width = level.width >> 1;
-  const height = level.height >> 1;
-  const src = level.data;
-  const data = new Float32Array(width * height * 3);
-  const stride = level.width * 3;
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    let i = 2 * y * stride;
-    for (let x = 0; x < width; x++, i += 6, o += 3) {
-      const j = i + stride;
-      data[o] = 0.25 * (src[i]! + src[i + 3]! + src[j]! + src[j + 3]!);
-      data[o + 1] = 0.25 * (src[i + 1]! + src[i + 4]! + src[j + 1]! + src[j + 4]!);
-      data[o + 2] = 0.25 * (src[i + 2]! + src[i + 5]! + src[j + 2]! + src[j + 5]!);
-    }
-  }
-  return { width, height, data };
+/** Side of the square tiles in which pyramid levels are converted / built on demand. */
+const TILE = 32;
+const TILE_SHIFT = 5;
+
+/** A level's storage: allocated at full size on first use, filled tile by tile. */
+interface LevelState {
+  readonly level: LinearImageLevel;
+  readonly tilesX: number;
+  /** 1 for every tile whose pixels are computed (row-major over tilesX × tilesY). */
+  readonly built: Uint8Array;
+  /** Tiles not built yet; 0 when the whole level is ready. */
+  remaining: number;
 }
 
 /**
- * An image in linear light with a lazily built pyramid of box-filtered half-resolution
- * levels. Build it once per input image and render all its crops from it.
+ * An image in linear light with a lazily built pyramid of 2×2 box-filtered half-resolution
+ * levels (an odd last row or column is dropped, as `avg_pool2d` 'VALID'). Build it once per
+ * input image and render all its crops from it.
+ *
+ * Nothing is converted up front: each level is filled in tiles of 32×32 level pixels, only
+ * where a crop samples it (`renderCrop` asks for the window its crop covers). Level 1 is
+ * computed from the 8-bit pixels directly (averages of four `SRGB_TO_LINEAR` values — the
+ * same numbers as halving a converted level 0), so crops that shrink the image never touch
+ * full resolution; level i ≥ 2 is halved from level i − 1.
  */
 export class LinearImagePyramid {
   /** Size of the full-resolution image (level 0). */
@@ -94,29 +96,34 @@ export class LinearImagePyramid {
   readonly height: number;
   /** Number of usable levels: the requested count, fewer if the image is too small to halve. */
   readonly levelCount: number;
-  private readonly levels: (LinearImageLevel | undefined)[];
+  /** The 8-bit source, or undefined when built from a linear float image. */
+  private readonly bytes: Uint8Array | undefined;
+  private readonly states: (LevelState | undefined)[];
 
   /**
-   * From an 8-bit RGB image (converted to linear light now: level 0), or from an image that
-   * is already linear-light float32 RGB in [0, 1] (used as level 0 without copying). The
-   * other levels are built on demand.
+   * From an 8-bit RGB image (converted to linear light lazily), or from an image that is
+   * already linear-light float32 RGB in [0, 1] (used as level 0 without copying). The other
+   * levels are built on demand.
    */
   constructor(image: RgbImage | LinearImageLevel, levelCount = DEFAULT_PYRAMID_LEVELS) {
     const { width, height } = image;
-    let data: Float32Array;
-    if (image.data instanceof Float32Array) {
-      checkImageSize(width, height, image.data.length, 'linear image');
-      data = image.data;
-    } else {
-      const src = image.data;
-      checkImageSize(width, height, src.length, 'RGB image');
-      data = new Float32Array(src.length);
-      for (let i = 0; i < src.length; i++) data[i] = SRGB_TO_LINEAR[src[i]!]!;
-    }
     this.width = width;
     this.height = height;
+    this.states = [];
+    if (image.data instanceof Float32Array) {
+      checkImageSize(width, height, image.data.length, 'linear image');
+      this.bytes = undefined;
+      this.states[0] = {
+        level: { width, height, data: image.data },
+        tilesX: 0,
+        built: new Uint8Array(0),
+        remaining: 0,
+      };
+    } else {
+      checkImageSize(width, height, image.data.length, 'RGB image');
+      this.bytes = image.data;
+    }
     this.levelCount = LinearImagePyramid.usableLevels(width, height, levelCount);
-    this.levels = [{ width, height, data }];
   }
 
   private static usableLevels(width: number, height: number, requested: number): number {
@@ -131,25 +138,143 @@ export class LinearImagePyramid {
     return n;
   }
 
-  /** Level `i` (0 = full resolution), built from level i − 1 the first time it is asked for. */
-  level(i: number): LinearImageLevel {
+  private checkLevel(i: number): void {
     if (!(Number.isInteger(i) && i >= 0 && i < this.levelCount)) {
       throw new GeometryError(
         'invalid-option',
         `pyramid level must be an integer in [0, ${this.levelCount - 1}], got ${i}`,
       );
     }
-    let level = this.levels[i];
-    if (level === undefined) {
-      level = halve(this.level(i - 1));
-      this.levels[i] = level;
-    }
-    return level;
   }
 
-  /** Whether level `i` has been built already. */
+  private state(i: number): LevelState {
+    let state = this.states[i];
+    if (state === undefined) {
+      const width = this.width >> i;
+      const height = this.height >> i;
+      const tilesX = (width + TILE - 1) >> TILE_SHIFT;
+      const tiles = tilesX * ((height + TILE - 1) >> TILE_SHIFT);
+      state = {
+        level: { width, height, data: new Float32Array(width * height * 3) },
+        tilesX,
+        built: new Uint8Array(tiles),
+        remaining: tiles,
+      };
+      this.states[i] = state;
+    }
+    return state;
+  }
+
+  /** Level `i` (0 = full resolution), completely built (the first time it is asked for). */
+  level(i: number): LinearImageLevel {
+    this.checkLevel(i);
+    return this.region(i, 0, 0, this.width >> i, this.height >> i);
+  }
+
+  /**
+   * Level `i` with (at least) the pixels x0 ≤ x < x1, y0 ≤ y < y1 built (level pixel
+   * coordinates, clipped to the level); pixels elsewhere may still be 0. The returned level
+   * always has the level's full size, so coordinates need no offset.
+   */
+  region(i: number, x0: number, y0: number, x1: number, y1: number): LinearImageLevel {
+    this.checkLevel(i);
+    const state = this.state(i);
+    const { width, height } = state.level;
+    // Clipped to the level; NaN bounds count as unbounded.
+    const xa = x0 > 0 ? Math.floor(x0) : 0;
+    const ya = y0 > 0 ? Math.floor(y0) : 0;
+    const xb = x1 < width ? Math.ceil(x1) : width;
+    const yb = y1 < height ? Math.ceil(y1) : height;
+    if (state.remaining === 0 || !(xa < xb && ya < yb)) return state.level;
+    const tx0 = xa >> TILE_SHIFT;
+    const ty0 = ya >> TILE_SHIFT;
+    const tx1 = (xb - 1) >> TILE_SHIFT;
+    const ty1 = (yb - 1) >> TILE_SHIFT;
+    // Runs of missing tiles in a tile row are built together (one call per run).
+    for (let ty = ty0; ty <= ty1; ty++) {
+      let tx = tx0;
+      while (tx <= tx1) {
+        if (state.built[ty * state.tilesX + tx] !== 0) {
+          tx++;
+          continue;
+        }
+        let end = tx;
+        while (end + 1 <= tx1 && state.built[ty * state.tilesX + end + 1] === 0) end++;
+        const px0 = tx << TILE_SHIFT;
+        const py0 = ty << TILE_SHIFT;
+        const px1 = Math.min(width, (end + 1) << TILE_SHIFT);
+        const py1 = Math.min(height, (ty + 1) << TILE_SHIFT);
+        this.build(i, state.level, px0, py0, px1, py1);
+        for (let t = tx; t <= end; t++) state.built[ty * state.tilesX + t] = 1;
+        state.remaining -= end - tx + 1;
+        tx = end + 1;
+      }
+    }
+    return state.level;
+  }
+
+  /** Computes the pixels [x0, x1) × [y0, y1) of level i (> 0 unless decoding 8-bit). */
+  private build(
+    i: number,
+    level: LinearImageLevel,
+    x0: number,
+    y0: number,
+    x1: number,
+    y1: number,
+  ): void {
+    const dst = level.data;
+    const lut = SRGB_TO_LINEAR;
+    const bytes = this.bytes;
+    if (i === 0) {
+      // Only reached for 8-bit sources (a float level 0 is complete from the start).
+      const src = bytes!;
+      for (let y = y0; y < y1; y++) {
+        const end = (y * level.width + x1) * 3;
+        for (let k = (y * level.width + x0) * 3; k < end; k++) dst[k] = lut[src[k]!]!;
+      }
+      return;
+    }
+    if (i === 1 && bytes !== undefined) {
+      // Straight from the bytes: the same float32 values a converted level 0 would hold.
+      const stride = this.width * 3;
+      for (let y = y0; y < y1; y++) {
+        let o = (y * level.width + x0) * 3;
+        let s = 2 * y * stride + 6 * x0;
+        for (let x = x0; x < x1; x++, s += 6, o += 3) {
+          const t = s + stride;
+          dst[o] =
+            0.25 * (lut[bytes[s]!]! + lut[bytes[s + 3]!]! + lut[bytes[t]!]! + lut[bytes[t + 3]!]!);
+          dst[o + 1] =
+            0.25 *
+            (lut[bytes[s + 1]!]! + lut[bytes[s + 4]!]! + lut[bytes[t + 1]!]! + lut[bytes[t + 4]!]!);
+          dst[o + 2] =
+            0.25 *
+            (lut[bytes[s + 2]!]! + lut[bytes[s + 5]!]! + lut[bytes[t + 2]!]! + lut[bytes[t + 5]!]!);
+        }
+      }
+      return;
+    }
+    const finer = this.region(i - 1, 2 * x0, 2 * y0, 2 * x1, 2 * y1);
+    const src = finer.data;
+    const stride = finer.width * 3;
+    for (let y = y0; y < y1; y++) {
+      let o = (y * level.width + x0) * 3;
+      let s = 2 * y * stride + 6 * x0;
+      for (let x = x0; x < x1; x++, s += 6, o += 3) {
+        const t = s + stride;
+        dst[o] = 0.25 * (src[s]! + src[s + 3]! + src[t]! + src[t + 3]!);
+        dst[o + 1] = 0.25 * (src[s + 1]! + src[s + 4]! + src[t + 1]! + src[t + 4]!);
+        dst[o + 2] = 0.25 * (src[s + 2]! + src[s + 5]! + src[t + 2]! + src[t + 5]!);
+      }
+    }
+  }
+
+  /**
+   * Whether level `i` has been built already — at least the part that some crop (or a
+   * `region` call) needed; `level(i)` completes it.
+   */
   isBuilt(i: number): boolean {
-    return this.levels[i] !== undefined;
+    return this.states[i] !== undefined;
   }
 }
 
@@ -200,11 +325,13 @@ function scratchMap(n: number): Float32Array {
 }
 
 /**
- * Bilinear sample of `src` (W×H RGB) at (x, y), treating everything outside the image as 0:
- * a pixel whose support leaves the image fades linearly to 0 over the last pixel, the same
- * as sampling an image padded with a one-pixel black border. Writes 3 values at `dst[o]`.
+ * Bilinear sample of `src` (W×H RGB) at (x, y) for positions whose 2×2 neighbourhood is not
+ * entirely inside the image (the interior case is inlined in the warp loops), treating
+ * everything outside the image as 0: a pixel whose support leaves the image fades linearly
+ * to 0 over the last pixel, the same as sampling an image padded with a one-pixel black
+ * border. Writes 3 values at `dst[o]`.
  */
-function sampleBilinear(
+function sampleBorder(
   src: Float32Array,
   W: number,
   H: number,
@@ -215,22 +342,6 @@ function sampleBilinear(
 ): void {
   const xf = Math.floor(x);
   const yf = Math.floor(y);
-  const fx = x - xf;
-  const fy = y - yf;
-  if (xf >= 0 && yf >= 0 && xf < W - 1 && yf < H - 1) {
-    const i = (yf * W + xf) * 3;
-    const j = i + W * 3;
-    for (let c = 0; c < 3; c++) {
-      const a = src[i + c]!;
-      const b = src[i + 3 + c]!;
-      const d = src[j + c]!;
-      const e = src[j + 3 + c]!;
-      const top = a + fx * (b - a);
-      const bottom = d + fx * (e - d);
-      dst[o + c] = top + fy * (bottom - top);
-    }
-    return;
-  }
   // NaN coordinates fail every comparison and land here too.
   if (!(xf >= -1 && yf >= -1 && xf < W && yf < H)) {
     dst[o] = 0;
@@ -238,7 +349,9 @@ function sampleBilinear(
     dst[o + 2] = 0;
     return;
   }
-  // At the border: each of the four neighbours contributes only if it is inside the image.
+  const fx = x - xf;
+  const fy = y - yf;
+  // Each of the four neighbours contributes only if it is inside the image.
   const left = xf >= 0;
   const right = xf + 1 < W;
   const top = yf >= 0;
@@ -259,9 +372,98 @@ function sampleBilinear(
   }
 }
 
+/**
+ * Level pixels the sampling may read beyond the bounding box of the sample positions: the
+ * bilinear neighbour (+1) plus a safety margin against rounding differences.
+ */
+const FOOTPRINT_MARGIN = 2;
+/** [x0, y0, x1, y1] of the level window a crop reads (scratch, see renderScratch). */
+const footprintScratch = new Float64Array(4);
+
+/**
+ * The level window [x0, x1) × [y0, y1) that `warpHomography` reads for a size×size render.
+ * With all four corner rays in front of the camera (z is affine in u, v, so then all are),
+ * the render square maps to the convex quadrilateral of its corners; otherwise the window is
+ * unbounded (the caller clips it to the level).
+ */
+function homographyFootprint(H: Mat3, size: number, box: Float64Array): void {
+  let minX = Number.POSITIVE_INFINITY;
+  let minY = Number.POSITIVE_INFINITY;
+  let maxX = Number.NEGATIVE_INFINITY;
+  let maxY = Number.NEGATIVE_INFINITY;
+  const last = size - 1;
+  for (let k = 0; k < 4; k++) {
+    const u = k & 1 ? last : 0;
+    const v = k & 2 ? last : 0;
+    const Z = H[6]! * u + (H[7]! * v + H[8]!);
+    const x = (H[0]! * u + (H[1]! * v + H[2]!)) / Z;
+    const y = (H[3]! * u + (H[4]! * v + H[5]!)) / Z;
+    if (!(Z > 0 && Number.isFinite(x) && Number.isFinite(y))) {
+      box.set([-Infinity, -Infinity, Infinity, Infinity]); // the whole level
+      return;
+    }
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  setBox(box, minX, minY, maxX, maxY);
+}
+
+/** The level window `warpMap` reads: the bounding box of its used sample positions. */
+function mapFootprint(
+  map: Float32Array,
+  factor: number,
+  shift: number,
+  zRow: readonly number[],
+  size: number,
+  box: Float64Array,
+): void {
+  const [z0, z1, z2] = zRow as [number, number, number];
+  let minX = Number.POSITIVE_INFINITY;
+  let minY = Number.POSITIVE_INFINITY;
+  let maxX = Number.NEGATIVE_INFINITY;
+  let maxY = Number.NEGATIVE_INFINITY;
+  let m = 0;
+  for (let v = 0; v < size; v++) {
+    const Zrow = z1 * v + z2;
+    for (let u = 0; u < size; u++, m += 2) {
+      if (!(z0 * u + Zrow > 0)) continue;
+      const x = map[m]!;
+      const y = map[m + 1]!;
+      // NaN fails every comparison (and is sampled as black).
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+  }
+  setBox(
+    box,
+    minX * factor + shift,
+    minY * factor + shift,
+    maxX * factor + shift,
+    maxY * factor + shift,
+  );
+}
+
+function setBox(box: Float64Array, minX: number, minY: number, maxX: number, maxY: number): void {
+  if (!(minX <= maxX && minY <= maxY)) {
+    box.set([0, 0, 0, 0]); // nothing sampled
+    return;
+  }
+  box[0] = Math.floor(minX) - FOOTPRINT_MARGIN;
+  box[1] = Math.floor(minY) - FOOTPRINT_MARGIN;
+  box[2] = Math.floor(maxX) + 1 + FOOTPRINT_MARGIN;
+  box[3] = Math.floor(maxY) + 1 + FOOTPRINT_MARGIN;
+}
+
 /** Renders size×size pixels through the homography H (render pixel → level pixel). */
 function warpHomography(level: LinearImageLevel, H: Mat3, size: number, dst: Float32Array): void {
   const { width: W, height: Hh, data: src } = level;
+  const stride = W * 3;
+  const xMax = W - 1;
+  const yMax = Hh - 1;
   const h0 = H[0]!;
   const h1 = H[1]!;
   const h2 = H[2]!;
@@ -285,7 +487,30 @@ function warpHomography(level: LinearImageLevel, H: Mat3, size: number, dst: Flo
         dst[o + 2] = 0;
         continue;
       }
-      sampleBilinear(src, W, Hh, (h0 * u + X0) / Z, (h3 * u + Y0) / Z, dst, o);
+      const x = (h0 * u + X0) / Z;
+      const y = (h3 * u + Y0) / Z;
+      const xf = Math.floor(x);
+      const yf = Math.floor(y);
+      if (xf >= 0 && yf >= 0 && xf < xMax && yf < yMax) {
+        const fx = x - xf;
+        const fy = y - yf;
+        const i = yf * stride + xf * 3;
+        const j = i + stride;
+        let p = src[i]!;
+        let q = src[j]!;
+        let t = p + fx * (src[i + 3]! - p);
+        dst[o] = t + fy * (q + fx * (src[j + 3]! - q) - t);
+        p = src[i + 1]!;
+        q = src[j + 1]!;
+        t = p + fx * (src[i + 4]! - p);
+        dst[o + 1] = t + fy * (q + fx * (src[j + 4]! - q) - t);
+        p = src[i + 2]!;
+        q = src[j + 2]!;
+        t = p + fx * (src[i + 5]! - p);
+        dst[o + 2] = t + fy * (q + fx * (src[j + 5]! - q) - t);
+      } else {
+        sampleBorder(src, W, Hh, x, y, dst, o);
+      }
     }
   }
 }
@@ -305,6 +530,9 @@ function warpMap(
   dst: Float32Array,
 ): void {
   const { width: W, height: Hh, data: src } = level;
+  const stride = W * 3;
+  const xMax = W - 1;
+  const yMax = Hh - 1;
   const [z0, z1, z2] = zRow as [number, number, number];
   let o = 0;
   let m = 0;
@@ -317,7 +545,30 @@ function warpMap(
         dst[o + 2] = 0;
         continue;
       }
-      sampleBilinear(src, W, Hh, map[m]! * factor + shift, map[m + 1]! * factor + shift, dst, o);
+      const x = map[m]! * factor + shift;
+      const y = map[m + 1]! * factor + shift;
+      const xf = Math.floor(x);
+      const yf = Math.floor(y);
+      if (xf >= 0 && yf >= 0 && xf < xMax && yf < yMax) {
+        const fx = x - xf;
+        const fy = y - yf;
+        const i = yf * stride + xf * 3;
+        const j = i + stride;
+        let p = src[i]!;
+        let q = src[j]!;
+        let t = p + fx * (src[i + 3]! - p);
+        dst[o] = t + fy * (q + fx * (src[j + 3]! - q) - t);
+        p = src[i + 1]!;
+        q = src[j + 1]!;
+        t = p + fx * (src[i + 4]! - p);
+        dst[o + 1] = t + fy * (q + fx * (src[j + 4]! - q) - t);
+        p = src[i + 2]!;
+        q = src[j + 2]!;
+        t = p + fx * (src[i + 5]! - p);
+        dst[o + 2] = t + fy * (q + fx * (src[j + 5]! - q) - t);
+      } else {
+        sampleBorder(src, W, Hh, x, y, dst, o);
+      }
     }
   }
 }
@@ -459,19 +710,25 @@ export function renderCrop(
   }
 
   const levelIndex = choosePyramidLevel(crop.zoom, a, pyramid.levelCount);
-  const level = pyramid.level(levelIndex);
   const factor = 2 ** -levelIndex;
   const size = side * a;
   const target = a === 1 ? result : scratchRender(size * size * 3);
+  const box = footprintScratch;
 
   if (!imageCamera.hasDistortion) {
     const H = multiply3(cornerAlignedScale(factor), cropToImageHomography(crop, imageCamera, a));
+    homographyFootprint(H, size, box);
+    const level = pyramid.region(levelIndex, box[0]!, box[1]!, box[2]!, box[3]!);
     warpHomography(level, H, size, target);
   } else {
     const map = cropToImageMap(crop, imageCamera, a, scratchMap(size * size * 2));
     let M = invert3(multiply3(crop.camera.intrinsicMatrix, crop.rotation), 'crop projection');
     if (a !== 1) M = multiply3(M, cornerAlignedScale(1 / a));
-    warpMap(level, map, factor, (factor - 1) / 2, [M[6]!, M[7]!, M[8]!], size, target);
+    const zRow = [M[6]!, M[7]!, M[8]!];
+    const shift = (factor - 1) / 2;
+    mapFootprint(map, factor, shift, zRow, size, box);
+    const level = pyramid.region(levelIndex, box[0]!, box[1]!, box[2]!, box[3]!);
+    warpMap(level, map, factor, shift, zRow, size, target);
   }
 
   if (a !== 1) boxDownsample(target, side, a, result);
