@@ -63,7 +63,7 @@ export function distanceFromCamera(cameraFramePose: number[][]): number {
   return Math.hypot(x, y, z);
 }
 
-export interface ImageResultJson {
+export interface ImageResultJson extends PoseResultLike {
   image: string;
   imageSize: { width: number; height: number };
   model: ModelInfo;
@@ -71,13 +71,6 @@ export interface ImageResultJson {
   people: number;
   /** Each person's distance from the camera (metres, to the mean of the joints). */
   distancesM: number[];
-  boxes: number[][];
-  poses3d: number[][][];
-  poses2d: number[][][];
-  jointNames: string[];
-  edges: [number, number][];
-  skeleton: string;
-  intrinsicMatrix: number[][];
   /** Present when an extrinsic matrix was given: poses3d are then in world coordinates. */
   extrinsicMatrix?: number[][];
   /** The frame of poses3d. */
