@@ -3,6 +3,7 @@
  * 0.01 px for 2D), image size, model information and each person's distance from the camera.
  */
 import { basename, extname } from 'node:path';
+import { Camera } from '../../core/src/index.js';
 
 /** The parts of the runtime's `PoseResult` the CLI uses (averaged augmentations). */
 export interface PoseResultLike {
@@ -37,13 +38,13 @@ function roundNested<T>(value: T, decimals: number): T {
   return value;
 }
 
+const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+
 /** Maps world points to the camera frame: p_cam = R p + t. */
 export function worldToCamera(pose: number[][], extrinsicMatrix?: number[][]): number[][] {
   if (!extrinsicMatrix) return pose;
-  const e = extrinsicMatrix;
-  return pose.map((p) =>
-    [0, 1, 2].map((i) => e[i]![0]! * p[0]! + e[i]![1]! * p[1]! + e[i]![2]! * p[2]! + e[i]![3]!),
-  );
+  // Only the extrinsics matter for world → camera; the intrinsics are a placeholder.
+  return new Camera({ intrinsicMatrix: IDENTITY, extrinsicMatrix }).worldToCamera(pose);
 }
 
 /** Mean of the joints (mm). */

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { Camera } from '../../core/src/index.js';
 import { InputError } from './errors.js';
 
 function parseNumber(value: string): number {
@@ -161,18 +162,11 @@ export function parseCameraJson(json: unknown, where: string): CameraFile {
     if (last[0] !== 0 || last[1] !== 0 || last[2] !== 0 || last[3] !== 1) {
       throw new InputError(`${where}: "extrinsic_matrix" must have the bottom row [0, 0, 0, 1]`);
     }
-    // The top-left 3×3 block must be a rotation (orthonormal, det +1) to within 1e-3.
-    const r = e.slice(0, 3).map((row) => row.slice(0, 3));
-    for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 3; j++) {
-        let dot = 0;
-        for (let m = 0; m < 3; m++) dot += r[i]![m]! * r[j]![m]!;
-        if (Math.abs(dot - (i === j ? 1 : 0)) > 1e-3) {
-          throw new InputError(
-            `${where}: the rotation part of "extrinsic_matrix" (top-left 3×3) is not orthonormal`,
-          );
-        }
-      }
+    // The rotation part is checked where the pipeline uses it: @metrabs/core's Camera.
+    try {
+      new Camera({ intrinsicMatrix: k, extrinsicMatrix: e });
+    } catch (error) {
+      throw new InputError(`${where}: "extrinsic_matrix": ${(error as Error).message}`);
     }
     out.extrinsicMatrix = e;
   }
