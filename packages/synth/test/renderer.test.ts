@@ -1,0 +1,80 @@
+import * as THREE from 'three';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeadlessRenderer, pinholeCamera } from '../src/render/renderer-node.js';
+import { glAvailable } from './gl-available.js';
+
+const gl = glAvailable('renderer.test');
+
+describe.skipIf(gl.skip)('HeadlessRenderer', () => {
+  let renderer: HeadlessRenderer;
+  beforeAll(async () => {
+    renderer = await HeadlessRenderer.create(96, 64, 2);
+  });
+  afterAll(() => renderer?.dispose());
+
+  // Camera at the origin looking along +z (world y up → image y down), off-centre principal point.
+  const K = [80, 0, 40.3, 0, 90, 35.7, 0, 0, 1];
+  const R = [-1, 0, 0, 0, -1, 0, 0, 0, 1];
+
+  function sphereScene(center: [number, number, number], radius: number, id: number) {
+    const scene = new THREE.Scene();
+    const mesh = new THREE.Mesh(new THREE.SphereGeometry(radius, 48, 24), renderer.labelMaterial(id));
+    mesh.position.set(...center);
+    scene.add(mesh);
+    return scene;
+  }
+
+  it('puts a point where the pinhole model projects it, to a fraction of a pixel', () => {
+    const cam = pinholeCamera(K, R, [0, 0, 0], 96, 64);
+    const center: [number, number, number] = [0.3, -0.2, 4]; // world; camera x = −X, y = −Y
+    const labels = renderer.renderLabels(sphereScene(center, 0.12, 7), cam);
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 96; x++) {
+        if (labels.ids[y * 96 + x] === 7) {
+          n++;
+          sx += x;
+          sy += y;
+        }
+      }
+    }
+    const u = (80 * -0.3) / 4 + 40.3;
+    const v = (90 * 0.2) / 4 + 35.7;
+    expect(n).toBeGreaterThan(20);
+    expect(sx / n).toBeCloseTo(u, 0);
+    expect(Math.abs(sx / n - u)).toBeLessThan(0.35);
+    expect(Math.abs(sy / n - v)).toBeLessThan(0.35);
+  });
+
+  it('stores the visible surface depth in millimetres', () => {
+    const cam = pinholeCamera(K, R, [0, 0, 0], 96, 64);
+    const labels = renderer.renderLabels(sphereScene([0, 0, 3], 0.25, 9), cam);
+    // The pixel nearest the principal point sees the sphere's front pole at z = 2.75 m.
+    const d = labels.depthMm[36 * 96 + 40]!;
+    expect(Math.abs(d - 2750)).toBeLessThan(6);
+    expect(labels.depthMm[0]).toBe(0);
+    expect(labels.ids[0]).toBe(0);
+  });
+
+  it('antialiases the colour pass: edge pixels are partially covered', () => {
+    const cam = pinholeCamera(K, R, [0, 0, 0], 96, 64);
+    const scene = new THREE.Scene();
+    const mesh = new THREE.Mesh(
+      new THREE.SphereGeometry(0.5, 48, 24),
+      new THREE.MeshBasicMaterial({ color: 0xffffff }),
+    );
+    mesh.position.set(0, 0, 3);
+    scene.add(mesh);
+    const rgba = renderer.renderColor(scene, cam);
+    let partial = 0;
+    let full = 0;
+    for (let i = 3; i < rgba.length; i += 4) {
+      if (rgba[i]! > 0.99) full++;
+      else if (rgba[i]! > 0.01) partial++;
+    }
+    expect(full).toBeGreaterThan(300);
+    expect(partial).toBeGreaterThan(20);
+  });
+});
