@@ -44,8 +44,10 @@ export async function ensureDisplay(): Promise<string> {
     throw new SynthError('renderer', `could not start Xvfb: ${e.message}`);
   });
   xvfb.unref();
-  (xvfb.stdio[3] as NodeJS.ReadableStream & { unref?: () => void }).unref?.();
-  xvfb.stderr!.unref?.();
+  // Let the process exit while Xvfb's pipes are still open.
+  for (const stream of [xvfb.stdio[3], xvfb.stderr]) {
+    (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  }
   started = xvfb;
   process.once('exit', () => started?.kill());
   process.env['DISPLAY'] = display;

@@ -9,11 +9,17 @@ import * as THREE from 'three';
 import { SynthError } from '../errors.js';
 import { ensureDisplay } from './display-node.js';
 
-type CreateGL = (
-  width: number,
-  height: number,
-  attributes?: Record<string, unknown>,
-) => (WebGLRenderingContext & { getExtension(name: string): unknown }) | null;
+/** The part of a WebGL 1 context used here (the DOM typings are not loaded in Node code). */
+interface HeadlessGl {
+  readonly RGBA: number;
+  readonly UNSIGNED_BYTE: number;
+  readonly NO_ERROR: number;
+  readPixels(x: number, y: number, w: number, h: number, format: number, type: number, out: Uint8Array): void;
+  getError(): number;
+  getExtension(name: string): unknown;
+}
+
+type CreateGL = (width: number, height: number, attributes?: Record<string, unknown>) => HeadlessGl | null;
 
 /** Loads the optional native `gl` package with an actionable message when it is absent. */
 function loadHeadlessGl(): CreateGL {
@@ -60,12 +66,16 @@ void main() {
   gl_FragColor = vec4(objectId / 255.0, hi / 255.0, lo / 255.0, 1.0);
 }`;
 
+type WebGLRenderingContextLike = NonNullable<
+  NonNullable<ConstructorParameters<typeof THREE.WebGLRenderer>[0]>['context']
+>;
+
 export class HeadlessRenderer {
   readonly width: number;
   readonly height: number;
   readonly supersample: number;
   readonly three: THREE.WebGLRenderer;
-  private readonly gl: WebGLRenderingContext;
+  private readonly gl: HeadlessGl;
   private readonly labelTarget: THREE.WebGLRenderTarget;
   private readonly big: Uint8Array;
   private readonly labelMaterials = new Map<number, THREE.ShaderMaterial>();
@@ -97,8 +107,17 @@ export class HeadlessRenderer {
       addEventListener() {},
       removeEventListener() {},
       getContext: () => gl,
-    } as unknown as HTMLCanvasElement;
-    this.three = new THREE.WebGLRenderer({ canvas, context: gl, antialias: false, alpha: true });
+    } as unknown as ConstructorParameters<typeof THREE.WebGLRenderer>[0] extends infer P
+      ? P extends { canvas?: infer C }
+        ? C
+        : never
+      : never;
+    this.three = new THREE.WebGLRenderer({
+      canvas,
+      context: gl as unknown as WebGLRenderingContextLike,
+      antialias: false,
+      alpha: true,
+    });
     this.three.setPixelRatio(1);
     this.three.setSize(W, H, false);
     this.three.setClearColor(0x000000, 0);

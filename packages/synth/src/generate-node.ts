@@ -1,0 +1,765 @@
+/**
+ * Composes and renders one synthetic example: 1–4 people (shaped, dressed, posed with motion
+ * capture) standing on a common ground plane, a random camera, lights, occluders and a background
+ * photo; returns the JPEG and its labels in the dataset format (docs/dataset-format.md).
+ *
+ * Everything random comes from `createRng(seed/split/index)` (and, for the per-shard pool of body
+ * identities, `seed/split/shard`), so an example is the same whichever worker renders it.
+ */
+import sharp from 'sharp';
+import * as THREE from 'three';
+import { Camera } from '../../core/src/camera.js';
+import { type BackgroundEntry, Backgrounds, listBackgrounds, meanColour } from './background-node.js';
+import {
+  type BodyCatalog,
+  buildPerson,
+  catalogFor,
+  type PersonModel,
+  randomPersonParams,
+  seamlessNormals,
+} from './body/index.js';
+import { bodySkinWeights } from './body/person.js';
+import { encodeMask, maskBox } from './dataset/rle.js';
+import type { ExampleLabels, PersonLabels, SplitName, Vec2, Vec3 } from './dataset/labels.js';
+import { coveringIntrinsics, distortImage } from './distort.js';
+import { SynthError } from './errors.js';
+import { CANONICAL, canonicalJoints, compileJointMap, type JointMap, jointDepthTolerance } from './joints.js';
+import { listMotionClips, loadClip, type MotionCatalogEntry } from './motion/catalog-node.js';
+import { type MotionClip, mirrorClip, sampleFrames } from './motion/index.js';
+import { createRng, type Rng } from './random.js';
+import { HeadlessRenderer, type LabelImage, pinholeCamera } from './render/renderer-node.js';
+import { poseRig, prepareRetargeting, type Retargeting } from './retarget.js';
+import {
+  DEFAULT_SCENE_OPTIONS,
+  panTilt,
+  placePeople,
+  type SampledCamera,
+  type SceneOptions,
+  sampleCamera,
+} from './scene.js';
+import { skinVertices } from './skinning.js';
+import type { SplitAssignment } from './splits.js';
+
+export interface GeneratorOptions {
+  assetRoot: string;
+  width: number;
+  height: number;
+  /** Colour pass supersampling factor per axis (2 = 4 samples per pixel). */
+  supersample: number;
+  split: SplitName;
+  /** Which assets each split may use (from `assignSplits`). */
+  assignment: SplitAssignment;
+  scene: SceneOptions;
+  /** Distinct bodies per shard (each built once, reused across the shard's images). */
+  identitiesPerShard: number;
+  jpegQuality: number;
+  /** People whose visible mask is smaller than this many pixels are not labelled. */
+  minVisiblePixels: number;
+}
+
+export const DEFAULT_GENERATOR_OPTIONS: Omit<GeneratorOptions, 'assetRoot' | 'split' | 'assignment'> = {
+  width: 512,
+  height: 512,
+  supersample: 2,
+  scene: DEFAULT_SCENE_OPTIONS,
+  identitiesPerShard: 12,
+  jpegQuality: 90,
+  minVisiblePixels: 150,
+};
+
+/** A body built once per shard, with its three.js meshes. */
+interface Identity {
+  model: PersonModel;
+  joints: JointMap;
+  meshes: THREE.Mesh[];
+  materials: THREE.Material[];
+  restNormals: Float32Array[];
+  /** Landmark base-mesh vertices: rest position and 4 skin influences each. */
+  landmarks: Map<number, { rest: Float32Array; index: Uint16Array; weight: Float32Array }>;
+  retargetings: Map<string, Retargeting>;
+}
+
+/** Per-person outcome used for the labels and the statistics. */
+export interface RenderedPerson {
+  labels: PersonLabels;
+  clip: string;
+  frame: number;
+}
+
+export interface GeneratedExample {
+  key: string;
+  jpeg: Buffer;
+  labels: ExampleLabels;
+}
+
+const LABEL_OCCLUDER = 250;
+
+export class ExampleGenerator {
+  readonly options: GeneratorOptions;
+  private readonly renderer: HeadlessRenderer;
+  private readonly catalog: BodyCatalog;
+  private readonly clips: MotionCatalogEntry[];
+  private readonly backgrounds: BackgroundEntry[];
+  private readonly backgroundCache = new Backgrounds();
+  private readonly textureCache = new Map<string, Promise<THREE.DataTexture>>();
+  private readonly clipCache = new Map<string, { clip: MotionClip; frames: number[] }>();
+  private pool: (Identity | null)[] = [];
+  private poolKey = '';
+  private readonly scene = new THREE.Scene();
+
+  private constructor(options: GeneratorOptions, renderer: HeadlessRenderer) {
+    this.options = options;
+    this.renderer = renderer;
+    const allowed = (kind: string) => new Set(options.assignment[kind]?.[options.split] ?? []);
+    this.catalog = catalogFor(options.assetRoot);
+    const motions = allowed('motion');
+    this.clips = listMotionClips(options.assetRoot).filter((c) => motions.has(c.id));
+    const bgs = allowed('background');
+    this.backgrounds = listBackgrounds(options.assetRoot).filter((b) => bgs.has(b.id));
+    for (const [what, list] of [
+      ['motion clips', this.clips],
+      ['backgrounds', this.backgrounds],
+    ] as const) {
+      if (list.length === 0) {
+        throw new SynthError('missing-assets', `split '${options.split}' has no ${what} assigned`);
+      }
+    }
+  }
+
+  static async create(options: GeneratorOptions): Promise<ExampleGenerator> {
+    const renderer = await HeadlessRenderer.create(options.width, options.height, options.supersample);
+    return new ExampleGenerator(options, renderer);
+  }
+
+  dispose(): void {
+    // Destroying the context frees every GPU object at once.
+    this.pool = [];
+    this.textureCache.clear();
+    this.renderer.dispose();
+  }
+
+  private allowedIds(kind: string): string[] | undefined {
+    return this.options.assignment[kind]?.[this.options.split];
+  }
+
+  private releasePool(): void {
+    for (const id of this.pool) {
+      if (!id) continue;
+      for (const m of id.meshes) m.geometry.dispose();
+      for (const m of id.materials) m.dispose();
+    }
+    this.pool = [];
+  }
+
+  /** The body identities of a shard (built lazily, deterministic per seed/split/shard). */
+  private async identity(seed: number, shard: number, k: number): Promise<Identity> {
+    const key = `${seed}/${this.options.split}/${shard}`;
+    if (key !== this.poolKey) {
+      this.releasePool();
+      this.pool = new Array(this.options.identitiesPerShard).fill(null);
+      this.poolKey = key;
+    }
+    const existing = this.pool[k];
+    if (existing) return existing;
+    const rng = createRng(`${key}/identity/${k}`);
+    const params = randomPersonParams(rng, this.catalog, {
+      skins: this.allowedIds('skin'),
+      clothes: this.allowedIds('garment'),
+      hair: this.allowedIds('hair'),
+    });
+    const model = buildPerson(this.options.assetRoot, params);
+    const meshes: THREE.Mesh[] = [];
+    const materials: THREE.Material[] = [];
+    const restNormals: Float32Array[] = [];
+    for (const part of model.meshes) {
+      const geometry = new THREE.BufferGeometry();
+      geometry.setAttribute('position', new THREE.BufferAttribute(part.positions.slice(), 3));
+      geometry.setAttribute('uv', new THREE.BufferAttribute(part.uvs, 2));
+      geometry.setIndex(new THREE.BufferAttribute(part.indices, 1));
+      // Normals averaged over UV seams (render vertices split from one mesh vertex).
+      const normals = seamlessNormals(part.positions, part.indices, part.vertexOf);
+      restNormals.push(normals);
+      geometry.setAttribute('normal', new THREE.BufferAttribute(normals.slice(), 3));
+      const material = new THREE.MeshStandardMaterial({
+        color: new THREE.Color(...part.diffuseColor),
+        roughness: part.kind === 'eyes' ? 0.2 : rng.uniform(0.55, 0.9),
+        metalness: 0,
+        side: part.doubleSided ? THREE.DoubleSide : THREE.FrontSide,
+        alphaTest: part.transparent ? 0.5 : 0,
+        transparent: false,
+      });
+      if (part.diffuseTexture) {
+        material.map = await this.texture(part.diffuseTexture);
+        material.color.setRGB(1, 1, 1);
+      }
+      // Few hair styles exist, so vary their colour: the texture is multiplied by a hair tone.
+      if (part.kind === 'hair') material.color.copy(hairTone(rng));
+      const mesh = new THREE.Mesh(geometry, material);
+      mesh.renderOrder = part.renderOrder;
+      mesh.frustumCulled = false;
+      mesh.matrixAutoUpdate = false;
+      meshes.push(mesh);
+      materials.push(material);
+    }
+    const landmarks = new Map<number, { rest: Float32Array; index: Uint16Array; weight: Float32Array }>();
+    const skin = bodySkinWeights(this.options.assetRoot);
+    for (const src of compileJointMap(model.bones.map((b) => b.name)).sources) {
+      if (src.kind !== 'vertex') continue;
+      const v = src.vertex;
+      landmarks.set(v, {
+        rest: model.basePositions.slice(v * 3, v * 3 + 3),
+        index: skin.skinIndex.slice(v * 4, v * 4 + 4),
+        weight: skin.skinWeight.slice(v * 4, v * 4 + 4),
+      });
+    }
+    const id: Identity = {
+      model,
+      joints: compileJointMap(model.bones.map((b) => b.name)),
+      meshes,
+      materials,
+      restNormals,
+      landmarks,
+      retargetings: new Map(),
+    };
+    this.pool[k] = id;
+    return id;
+  }
+
+  private texture(path: string): Promise<THREE.DataTexture> {
+    let t = this.textureCache.get(path);
+    if (!t) {
+      t = sharp(path)
+        .ensureAlpha()
+        .flip() // GL textures start at the bottom row
+        .raw()
+        .toBuffer({ resolveWithObject: true })
+        .then(({ data, info }) => {
+          const tex = new THREE.DataTexture(
+            new Uint8Array(data.buffer, data.byteOffset, data.length),
+            info.width,
+            info.height,
+            THREE.RGBAFormat,
+          );
+          tex.colorSpace = THREE.SRGBColorSpace;
+          const pot = (n: number) => (n & (n - 1)) === 0;
+          if (pot(info.width) && pot(info.height)) {
+            tex.generateMipmaps = true;
+            tex.minFilter = THREE.LinearMipmapLinearFilter;
+          } else {
+            tex.generateMipmaps = false;
+            tex.minFilter = THREE.LinearFilter;
+          }
+          tex.magFilter = THREE.LinearFilter;
+          tex.wrapS = THREE.RepeatWrapping;
+          tex.wrapT = THREE.RepeatWrapping;
+          tex.needsUpdate = true;
+          return tex;
+        })
+        .catch((e: Error) => {
+          throw new SynthError('bad-asset', `cannot read texture ${path}: ${e.message}`);
+        });
+      this.textureCache.set(path, t);
+    }
+    return t;
+  }
+
+  private motion(entry: MotionCatalogEntry, mirror: boolean): { clip: MotionClip; frames: number[] } {
+    const key = mirror ? `${entry.id}#mirror` : entry.id;
+    let c = this.clipCache.get(key);
+    if (!c) {
+      let clip = loadClip(entry);
+      if (mirror) clip = mirrorClip(clip);
+      // Mocap takes often open with a calibration T-pose: skip the first second when possible.
+      const all = sampleFrames(clip);
+      const late = all.filter((f) => f >= clip.fps);
+      c = { clip, frames: late.length > 0 ? late : all };
+      if (this.clipCache.size > 64) this.clipCache.delete(this.clipCache.keys().next().value!);
+      this.clipCache.set(key, c);
+    }
+    return c;
+  }
+
+  /**
+   * Poses an identity at a clip frame: skins its meshes in place (rig space, feet on the floor)
+   * and returns its canonical joints (J×3, metres) and footprint.
+   */
+  private pose(id: Identity, clipId: string, clip: MotionClip, frame: number) {
+    let ret = id.retargetings.get(clipId);
+    if (!ret) {
+      ret = prepareRetargeting(id.model.bones, clip);
+      id.retargetings.set(clipId, ret);
+    }
+    const posed = poseRig(id.model.bones, ret, clip, frame);
+    let minY = Number.POSITIVE_INFINITY;
+    id.model.meshes.forEach((part, i) => {
+      const geometry = id.meshes[i]!.geometry;
+      const pos = geometry.getAttribute('position') as THREE.BufferAttribute;
+      const nor = geometry.getAttribute('normal') as THREE.BufferAttribute;
+      skinVertices(
+        part.positions,
+        part.skinIndex,
+        part.skinWeight,
+        posed.transforms,
+        pos.array as Float32Array,
+        id.restNormals[i],
+        nor.array as Float32Array,
+      );
+      pos.needsUpdate = true;
+      nor.needsUpdate = true;
+      if (part.kind === 'body' || part.kind === 'clothes') {
+        const a = pos.array as Float32Array;
+        for (let v = 1; v < a.length; v += 3) if (a[v]! < minY) minY = a[v]!;
+      }
+    });
+    const landmark = (v: number) => {
+      const l = id.landmarks.get(v)!;
+      const out = new Float32Array(3);
+      skinVertices(l.rest, l.index, l.weight, posed.transforms, out);
+      return out;
+    };
+    const joints = canonicalJoints(id.joints, posed.heads, landmark);
+    // Feet on the floor, except while the source is airborne (jumps keep their height).
+    const air = airborneHeight(clip, frame) * ret.scale;
+    const lift = -minY + air;
+    let radius = 0;
+    const px = joints[0]!;
+    const pz = joints[2]!;
+    const body = id.meshes[0]!.geometry.getAttribute('position').array as Float32Array;
+    for (let v = 0; v < body.length; v += 3) {
+      radius = Math.max(radius, Math.hypot(body[v]! - px, body[v + 2]! - pz));
+    }
+    let top = Number.NEGATIVE_INFINITY;
+    for (let j = 1; j < joints.length; j += 3) top = Math.max(top, joints[j]! + lift);
+    return { joints, lift, pelvisXZ: [px, pz] as const, radius, top };
+  }
+
+  /** Renders example `index` of shard `shard` (keys are the example index, zero-padded). */
+  async generate(seed: number, shard: number, index: number, key: string): Promise<GeneratedExample> {
+    const { width: W, height: H, scene: sceneOptions } = this.options;
+    const rng = createRng(`${seed}/${this.options.split}/${index}`);
+    const want = 1 + rng.weighted(sceneOptions.peopleWeights);
+    const ids = distinctIndices(rng, this.options.identitiesPerShard, want);
+    const scene = this.scene;
+    scene.clear();
+
+    // People: pose, then place on the ground without overlapping footprints.
+    const people: {
+      id: Identity;
+      clip: MotionClip;
+      frame: number;
+      posed: ReturnType<ExampleGenerator['pose']>;
+      joints: Float64Array;
+    }[] = [];
+    for (const k of ids) {
+      const id = await this.identity(seed, shard, k);
+      const entry = rng.pick(this.clips);
+      const mirror = rng.chance(0.5);
+      const { clip, frames } = this.motion(entry, mirror);
+      const frame = rng.pick(frames);
+      const posed = this.pose(id, clip.id, clip, frame);
+      people.push({ id, clip, frame, posed, joints: new Float64Array(posed.joints.length) });
+      // Posing writes into the identity's meshes; a body appears at most once per image.
+    }
+    const placements = placePeople(
+      rng,
+      people.map((p) => p.posed.radius),
+    );
+    const placed = people.filter((_, i) => placements[i] !== null);
+    placed.forEach((p) => {
+      const pl = placements[people.indexOf(p)]!;
+      const m = new THREE.Matrix4()
+        .makeTranslation(pl.x, p.posed.lift, pl.z)
+        .multiply(new THREE.Matrix4().makeRotationY(pl.yaw))
+        .multiply(new THREE.Matrix4().makeTranslation(-p.posed.pelvisXZ[0], 0, -p.posed.pelvisXZ[1]));
+      const e = m.elements; // column-major
+      for (let j = 0; j < p.joints.length; j += 3) {
+        const [x, y, z] = [p.posed.joints[j]!, p.posed.joints[j + 1]!, p.posed.joints[j + 2]!];
+        p.joints[j] = e[0]! * x + e[4]! * y + e[8]! * z + e[12]!;
+        p.joints[j + 1] = e[1]! * x + e[5]! * y + e[9]! * z + e[13]!;
+        p.joints[j + 2] = e[2]! * x + e[6]! * y + e[10]! * z + e[14]!;
+      }
+      for (const mesh of p.id.meshes) {
+        mesh.matrix.copy(m);
+        mesh.matrixWorld.copy(m);
+        scene.add(mesh);
+      }
+    });
+    const groupCenter: [number, number] = [0, 0];
+    let groupTop = 1.7;
+    if (placed.length > 0) {
+      for (const p of placed) {
+        groupCenter[0] += p.joints[0]! / placed.length;
+        groupCenter[1] += p.joints[2]! / placed.length;
+      }
+      groupTop = Math.max(...placed.map((p) => p.posed.top));
+    }
+
+    // Camera; sometimes pushed so that one person is cut by the image border.
+    let camera = sampleCamera(rng, W, H, groupCenter, groupTop, sceneOptions);
+    const truncate = placed.length > 0 && rng.chance(sceneOptions.truncationProbability);
+    if (truncate) camera = truncateOne(rng, camera, placed[rng.int(0, placed.length - 1)]!.joints, W, H);
+    camera = limitDistortion(camera, W, H);
+    const core = new Camera({
+      intrinsicMatrix: camera.intrinsics,
+      rotation: camera.rotation,
+      opticalCenter: [camera.center[0]! * 1000, camera.center[1]! * 1000, camera.center[2]! * 1000],
+      distortionCoeffs: camera.distortion,
+      worldUp: [0, 1, 0],
+    });
+    // A barrel lens sees more than its pinhole counterpart: render wide, then warp.
+    const renderK = core.hasDistortion ? coveringIntrinsics(core, W, H) : camera.intrinsics;
+    const threeCamera = pinholeCamera(renderK, camera.rotation, camera.center, W, H);
+
+    // Background photo, lights tinted by it, and occluders.
+    const background = rng.pick(this.backgrounds);
+    const bg = await this.backgroundCache.crop(background, W, H, rng);
+    addLights(scene, rng, meanColour(bg));
+    const occluders = addOccluders(scene, rng, camera, placed.map((p) => p.joints));
+
+    // Colour pass.
+    const rgba = this.renderer.renderColor(scene, threeCamera);
+    // Label pass: swap every object's material for its id material.
+    const saved = new Map<THREE.Mesh, THREE.Material | THREE.Material[]>();
+    placed.forEach((p, i) => {
+      for (const mesh of p.id.meshes) {
+        saved.set(mesh, mesh.material);
+        mesh.material = this.renderer.labelMaterial(i + 1);
+      }
+    });
+    for (const o of occluders) {
+      saved.set(o, o.material);
+      o.material = this.renderer.labelMaterial(LABEL_OCCLUDER);
+    }
+    let labelImage = this.renderer.renderLabels(scene, threeCamera);
+    for (const [mesh, material] of saved) mesh.material = material;
+    for (const o of occluders) {
+      o.geometry.dispose();
+      (o.material as THREE.Material).dispose();
+    }
+
+    let rgb = composite(rgba, bg);
+    if (core.hasDistortion) {
+      const warped = distortImage(core, renderK, W, H, rgb, labelImage);
+      rgb = warped.rgb;
+      labelImage = warped.labels;
+    }
+
+    const labelsPeople: PersonLabels[] = [];
+    placed.forEach((p, i) => {
+      const person = annotatePerson(core, labelImage, i + 1, p.joints, this.options.minVisiblePixels);
+      if (!person) return;
+      person.meta = {
+        motion_clip: p.clip.id,
+        frame: p.frame,
+        body: p.id.model.params,
+        height_m: round(p.id.model.heightM, 3),
+      };
+      labelsPeople.push(person);
+    });
+
+    const jpeg = await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.length), {
+      raw: { width: W, height: H, channels: 3 },
+    })
+      .jpeg({ quality: this.options.jpegQuality, chromaSubsampling: '4:4:4' })
+      .toBuffer();
+    const labels: ExampleLabels = {
+      key,
+      image: { file: `${key}.jpg`, width: W, height: H },
+      camera: {
+        intrinsic_matrix: rows3(camera.intrinsics),
+        distortion_coeffs: Array.from(camera.distortion, (v) => round(v, 6)),
+        extrinsic_matrix: null,
+        world_up: roundVec(core.cameraSpaceUp()) as Vec3,
+      },
+      people: labelsPeople,
+      meta: {
+        background: background.id,
+        fov_degrees: round(camera.fovDegrees, 3),
+        camera_height_m: round(camera.center[1]!, 3),
+        people_rendered: placed.length,
+        occluders: occluders.length,
+        deliberately_truncated: truncate,
+      },
+    };
+    return { key, jpeg, labels };
+  }
+}
+
+const HAIR_TONES: [number, number, number][] = [
+  [0.12, 0.09, 0.07], // black
+  [0.3, 0.2, 0.13], // dark brown
+  [0.55, 0.38, 0.24], // brown
+  [0.95, 0.8, 0.55], // blonde
+  [0.7, 0.35, 0.2], // auburn
+  [0.85, 0.85, 0.85], // grey
+];
+
+function hairTone(rng: Rng): THREE.Color {
+  const [r, g, b] = HAIR_TONES[rng.weighted([3, 4, 3, 2, 1, 1])]!;
+  const k = rng.uniform(0.85, 1.15);
+  return new THREE.Color().setRGB(Math.min(1, r * k * 1.6), Math.min(1, g * k * 1.6), Math.min(1, b * k * 1.6));
+}
+
+/** How far the source's lowest toe is above the clip's floor at `frame` (metres, ≥ 0). */
+const floorCache = new WeakMap<MotionClip, number>();
+function airborneHeight(clip: MotionClip, frame: number): number {
+  const J = clip.rest.length / 3;
+  const toes = [19, 20, 24, 25, 18, 23]; // l/r toe, toe_end, ankle (MOTION_JOINTS order)
+  const lowest = (f: number) => {
+    let m = Number.POSITIVE_INFINITY;
+    for (const j of toes) m = Math.min(m, clip.positions[(f * J + j) * 3 + 1]!);
+    return m;
+  };
+  let floor = floorCache.get(clip);
+  if (floor === undefined) {
+    const all = Array.from({ length: clip.numFrames }, (_, f) => lowest(f)).sort((a, b) => a - b);
+    floor = all[Math.floor(all.length * 0.05)]!;
+    floorCache.set(clip, floor);
+  }
+  const h = lowest(frame) - floor;
+  return h > 0.1 ? h - 0.1 : 0; // small toe lifts are walking, not flight
+}
+
+function distinctIndices(rng: Rng, n: number, k: number): number[] {
+  const all = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < Math.min(k, n); i++) {
+    const j = rng.int(i, n - 1);
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all.slice(0, Math.min(k, n));
+}
+
+/** Moves the camera so that the person's box crosses a random image border by 15–60%. */
+function truncateOne(
+  rng: Rng,
+  camera: SampledCamera,
+  jointsM: Float64Array,
+  W: number,
+  H: number,
+): SampledCamera {
+  const core = new Camera({
+    intrinsicMatrix: camera.intrinsics,
+    rotation: camera.rotation,
+    opticalCenter: [camera.center[0]! * 1000, camera.center[1]! * 1000, camera.center[2]! * 1000],
+  });
+  const world = Float64Array.from(jointsM, (v) => v * 1000);
+  const cam = core.worldToCamera(world);
+  for (let j = 2; j < cam.length; j += 3) if (!(cam[j]! > 100)) return camera; // behind: leave it
+  const uv = core.worldToImage(world);
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < uv.length; i += 2) {
+    x0 = Math.min(x0, uv[i]!);
+    x1 = Math.max(x1, uv[i]!);
+    y0 = Math.min(y0, uv[i + 1]!);
+    y1 = Math.max(y1, uv[i + 1]!);
+  }
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  const out = rng.uniform(0.15, 0.6); // fraction of the box beyond the border
+  const side = rng.int(0, 3);
+  let to: [number, number];
+  if (side === 0) to = [-0.5 - (x1 - x0) * (out - 0.5), cy];
+  else if (side === 1) to = [W - 0.5 + (x1 - x0) * (out - 0.5), cy];
+  else if (side === 2) to = [cx, -0.5 - (y1 - y0) * (out - 0.5)];
+  else to = [cx, H - 0.5 + (y1 - y0) * (out - 0.5)];
+  return panTilt(camera, [cx, cy], to);
+}
+
+/** Keeps radial distortion monotonic over the whole image (no fold-over at the corners). */
+function limitDistortion(camera: SampledCamera, W: number, H: number): SampledCamera {
+  const d = camera.distortion;
+  if (d.every((v) => v === 0)) return camera;
+  const K = camera.intrinsics;
+  const rx = Math.max(K[2]! + 0.5, W - 0.5 - K[2]!) / K[0]!;
+  const ry = Math.max(K[5]! + 0.5, H - 0.5 - K[5]!) / K[4]!;
+  const r2 = rx * rx + ry * ry;
+  // d/dr [r (1 + k1 r² + k2 r⁴)] = 1 + 3 k1 r² + 5 k2 r⁴ must stay ≥ 0.4 up to the corner.
+  const slope = 1 + 3 * d[0]! * r2 + 5 * d[1]! * r2 * r2;
+  if (slope >= 0.4) return camera;
+  const scale = 0.6 / (1 - slope);
+  const distortion = Float64Array.from(d, (v) => v * scale);
+  return { ...camera, distortion };
+}
+
+function addLights(scene: THREE.Scene, rng: Rng, tint: [number, number, number]): void {
+  const sky = new THREE.Color().setRGB(
+    0.55 + 0.45 * tint[0],
+    0.55 + 0.45 * tint[1],
+    0.55 + 0.45 * tint[2],
+  );
+  const ground = new THREE.Color().setRGB(0.3 * tint[0], 0.3 * tint[1], 0.3 * tint[2]);
+  scene.add(new THREE.HemisphereLight(sky, ground, rng.uniform(0.8, 2.2)));
+  const lights = rng.int(1, 2);
+  for (let i = 0; i < lights; i++) {
+    const warm = rng.uniform(-0.15, 0.15);
+    const light = new THREE.DirectionalLight(
+      new THREE.Color().setRGB(1 + warm, 1, 1 - warm),
+      rng.uniform(0.8, 3),
+    );
+    const el = rng.uniform(0.2, 1.3);
+    const az = rng.uniform(-Math.PI, Math.PI);
+    light.position.set(Math.cos(el) * Math.sin(az), Math.sin(el), Math.cos(el) * Math.cos(az));
+    scene.add(light);
+  }
+}
+
+/** Random boxes, cylinders and spheres between the camera and the people (≈30% of images). */
+function addOccluders(
+  scene: THREE.Scene,
+  rng: Rng,
+  camera: SampledCamera,
+  people: Float64Array[],
+): THREE.Mesh[] {
+  if (people.length === 0 || !rng.chance(0.3)) return [];
+  const out: THREE.Mesh[] = [];
+  const n = rng.int(1, 2);
+  for (let i = 0; i < n; i++) {
+    const joints = rng.pick(people);
+    const j = rng.int(0, joints.length / 3 - 1);
+    const target = [joints[j * 3]!, joints[j * 3 + 1]!, joints[j * 3 + 2]!];
+    const t = rng.uniform(0.35, 0.8); // fraction of the way from the camera to the joint
+    const c = camera.center;
+    const pos = [0, 1, 2].map((k) => c[k]! + t * (target[k]! - c[k]!));
+    const dist = Math.hypot(...[0, 1, 2].map((k) => target[k]! - c[k]!)) * t;
+    const size = Math.max(0.08, rng.uniform(0.06, 0.22) * dist);
+    const kind = rng.int(0, 2);
+    const geometry =
+      kind === 0
+        ? new THREE.BoxGeometry(size * rng.uniform(0.5, 2), size * rng.uniform(0.5, 2), size)
+        : kind === 1
+          ? new THREE.CylinderGeometry(size / 2, size / 2, size * rng.uniform(1, 4), 24)
+          : new THREE.SphereGeometry(size / 2, 24, 16);
+    const material = new THREE.MeshStandardMaterial({
+      color: new THREE.Color().setHSL(rng(), rng.uniform(0.1, 0.8), rng.uniform(0.2, 0.7)),
+      roughness: rng.uniform(0.3, 1),
+      metalness: rng.uniform(0, 0.3),
+    });
+    const mesh = new THREE.Mesh(geometry, material);
+    mesh.position.set(pos[0]!, pos[1]!, pos[2]!);
+    mesh.rotation.set(rng.uniform(-0.4, 0.4), rng.uniform(-Math.PI, Math.PI), rng.uniform(-0.4, 0.4));
+    mesh.updateMatrixWorld(true);
+    scene.add(mesh);
+    out.push(mesh);
+  }
+  return out;
+}
+
+/** Premultiplied RGBA (0…1) over an RGB background → RGB bytes. */
+export function composite(rgba: Float32Array, bg: Uint8Array): Uint8Array {
+  const n = bg.length / 3;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const a = rgba[i * 4 + 3]!;
+    for (let c = 0; c < 3; c++) {
+      const v = rgba[i * 4 + c]! * 255 + (1 - a) * bg[i * 3 + c]!;
+      out[i * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+    }
+  }
+  return out;
+}
+
+/**
+ * Labels of one person from the label image: joints in camera mm and pixels, in-image and
+ * occlusion flags, box and mask of the visible pixels. Null when too little of them is visible.
+ */
+export function annotatePerson(
+  camera: Camera,
+  labels: LabelImage,
+  id: number,
+  jointsWorldM: Float64Array,
+  minVisiblePixels: number,
+): PersonLabels | null {
+  const { width: W, height: H } = labels;
+  const mask = new Uint8Array(W * H);
+  let area = 0;
+  let touchesBorder = false;
+  for (let i = 0; i < mask.length; i++) {
+    if (labels.ids[i] === id) {
+      mask[i] = 1;
+      area++;
+      const x = i % W;
+      const y = (i - x) / W;
+      if (x === 0 || y === 0 || x === W - 1 || y === H - 1) touchesBorder = true;
+    }
+  }
+  if (area < minVisiblePixels) return null;
+  const box = maskBox(mask, W, H);
+  if (!box) return null;
+  const world = Float64Array.from(jointsWorldM, (v) => v * 1000);
+  const cam = camera.worldToCamera(world);
+  const px = camera.worldToImage(world);
+  const J = cam.length / 3;
+  const joints3d: Vec3[] = [];
+  const joints2d: Vec2[] = [];
+  const inImage: (0 | 1)[] = [];
+  const occluded: (0 | 1)[] = [];
+  const valid: (0 | 1)[] = [];
+  for (let j = 0; j < J; j++) {
+    const z = cam[j * 3 + 2]!;
+    const u = px[j * 2]!;
+    const v = px[j * 2 + 1]!;
+    const ok = z > 1 && Number.isFinite(u) && Number.isFinite(v);
+    valid.push(ok ? 1 : 0);
+    joints3d.push(ok ? [round(cam[j * 3]!, 2), round(cam[j * 3 + 1]!, 2), round(z, 2)] : [0, 0, 0]);
+    joints2d.push(ok ? [round(u, 3), round(v, 3)] : [0, 0]);
+    const inside = ok && u >= -0.5 && u <= W - 0.5 && v >= -0.5 && v <= H - 0.5;
+    inImage.push(inside ? 1 : 0);
+    occluded.push(
+      inside && isOccluded(labels, id, u, v, z, jointDepthTolerance(CANONICAL.jointNames[j]!)) ? 1 : 0,
+    );
+  }
+  const truncated = touchesBorder || inImage.some((f, j) => f === 0 && valid[j] === 1);
+  return {
+    box: box.map((v) => round(v, 2)) as [number, number, number, number],
+    joints3d,
+    joints2d,
+    joint_valid: valid,
+    in_image: inImage,
+    occluded,
+    truncated,
+    mask: encodeMask(mask, W, H),
+  };
+}
+
+/**
+ * A joint is hidden when, around its pixel, every visible surface is another object (or this
+ * body) lying well in front of it: closer than the joint's depth minus how deep it sits inside
+ * the body (`tolerance`). A 3×3 neighbourhood forgives thin-limb rasterisation.
+ */
+function isOccluded(
+  labels: LabelImage,
+  id: number,
+  u: number,
+  v: number,
+  depthMm: number,
+  toleranceM: number,
+): boolean {
+  const x0 = Math.round(u);
+  const y0 = Math.round(v);
+  const limit = depthMm - toleranceM * 1000 - 30;
+  let seen = 0;
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      const x = x0 + dx;
+      const y = y0 + dy;
+      if (x < 0 || y < 0 || x >= labels.width || y >= labels.height) continue;
+      const i = y * labels.width + x;
+      const other = labels.ids[i]!;
+      seen++;
+      if (other === 0) return false; // background: nothing in front
+      if (labels.depthMm[i]! >= limit) return false; // this surface is not in front of the joint
+    }
+  }
+  return seen > 0;
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+function roundVec(v: ArrayLike<number>): number[] {
+  return Array.from(v, (x) => round(x, 6));
+}
+function rows3(m: Float64Array): number[][] {
+  return [0, 1, 2].map((r) => [0, 1, 2].map((c) => round(m[r * 3 + c]!, 6)));
+}
