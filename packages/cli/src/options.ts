@@ -59,6 +59,8 @@ export const parseThreshold = numberOption(0, 1);
 export const parseThreads = intOption(1, 256);
 export const parseSmoothing = numberOption(0, 1, { minExclusive: true });
 export const parsePositiveInt = intOption(1);
+export const parseSeed = intOption(0, 2 ** 31 - 1);
+export const parseImageSize = intOption(64, 2048);
 
 /** `--max-detections`: −1 (all) or a positive count. */
 export function parseMaxDetections(value: string): number {

@@ -13,6 +13,8 @@ import {
   parseMaxDetections,
   parseNumAug,
   parsePositiveInt,
+  parseImageSize,
+  parseSeed,
   parseSmoothing,
   parseThreads,
   parseThreshold,
@@ -176,7 +178,60 @@ ${EXIT_CODE_HELP}`,
       setExit(await runVideo(file, options, io));
     });
 
-  for (const command of [detect, video]) {
+  const synth = program
+    .command('synth')
+    .description('render synthetic training images with exact 3D labels (docs/synth.md)');
+  // `metrabs synth [options]` renders (the default subcommand); `metrabs synth preview` previews.
+  const synthRun = synth
+    .command('run', { isDefault: true })
+    .description('render a dataset split (the default when no subcommand is given)')
+    .option('--out <dir>', 'dataset folder (created, or resumed if it exists)', './synth-data')
+    .option('--count <n>', 'images in this split (default 1000)', parsePositiveInt, 1000)
+    .option('--split <name>', 'train, validation or test', 'train')
+    .option('--seed <n>', 'random seed: same seed, same images and labels', parseSeed, 1)
+    .option('--workers <n>', 'render processes (default 1; at most one per core)', parsePositiveInt)
+    .option('--assets <dir>', 'asset folder (default: $METRABS_ASSETS, else ../shared/data)')
+    .option('--size <px>', 'square image size (default 512)', parseImageSize)
+    .option('--shard-size <n>', 'images per shard file (default 100)', parsePositiveInt)
+    .option(
+      '--progress-every <n>',
+      'without a terminal: print progress every n images (default 50)',
+      parsePositiveInt,
+    )
+    .addHelpText(
+      'after',
+      `
+Writes <out>/manifest.json, <out>/splits.json and <out>/<split>/shard-NNNNNN.tar (JPEG + JSON
+labels per image; docs/dataset-format.md). Interrupted runs resume: run the same command again;
+finished shards are kept, unfinished ones are redone. Needs the optional 'gl' package and an X
+display (a private Xvfb is started when DISPLAY is unset).
+
+Examples:
+  metrabs synth --out data/synth --count 20000 --split train --seed 1 --workers 2
+  metrabs synth preview --out sheet.png --count 16
+
+${EXIT_CODE_HELP}`,
+    )
+    .action(async (options) => {
+      const { runSynthCommand } = await import('./commands/synth.js');
+      setExit(await runSynthCommand(options, io));
+    });
+  const preview = synth
+    .command('preview')
+    .description('render a few images and write a contact sheet PNG with the labels drawn')
+    .option('--out <file.png>', 'output PNG', './synth-preview.png')
+    .option('--count <n>', 'images (default 16)', parsePositiveInt, 16)
+    .option('--split <name>', 'train, validation or test', 'train')
+    .option('--seed <n>', 'random seed', parseSeed, 1)
+    .option('--columns <n>', 'images per row (default 4)', parsePositiveInt)
+    .option('--assets <dir>', 'asset folder (default: $METRABS_ASSETS, else ../shared/data)')
+    .option('--size <px>', 'square image size (default 512)', parseImageSize)
+    .action(async (options) => {
+      const { runSynthPreview } = await import('./commands/synth.js');
+      setExit(await runSynthPreview(options, io));
+    });
+
+  for (const command of [detect, video, synth, synthRun, preview]) {
     command
       .exitOverride()
       .showSuggestionAfterError(true)

@@ -19,15 +19,16 @@ function eta(seconds: number): string {
 export function createProgress(
   label: string,
   total: number | undefined,
-  options: { tty: boolean; every?: number; write: (text: string) => void },
+  options: { tty: boolean; every?: number; write: (text: string) => void; unit?: string },
 ): Progress {
   const started = performance.now();
+  const unit = options.unit ?? 'frames';
   if (options.tty) {
     const bar = new cliProgress.SingleBar(
       {
         format: total
-          ? `${label} [{bar}] {percentage}% | {value}/{total} frames | {fps} fps | {people} people | ETA {eta_formatted}`
-          : `${label} {value} frames | {fps} fps | {people} people`,
+          ? `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {fps} ${unit === 'frames' ? 'fps' : `${unit}/s`} | {people} people | ETA {eta_formatted}`
+          : `${label} {value} ${unit} | {fps} ${unit === 'frames' ? 'fps' : `${unit}/s`} | {people} people`,
         barsize: 24,
         hideCursor: true,
         stream: process.stderr,
@@ -56,7 +57,7 @@ export function createProgress(
     const rest =
       total !== undefined && total >= done ? ` of ${total}, ETA ${eta((total - done) / fps)}` : '';
     options.write(
-      `${label}: ${done} frames${rest}, ${fps.toFixed(1)} fps, ${people} ${people === 1 ? 'person' : 'people'} in the last frame\n`,
+      `${label}: ${done} ${unit}${rest}, ${fps.toFixed(1)} ${unit === 'frames' ? 'fps' : `${unit}/s`}, ${people} ${people === 1 ? 'person' : 'people'} in the last ${unit === 'frames' ? 'frame' : 'image'}\n`,
     );
   };
   return {
