@@ -10,10 +10,10 @@ import { CliError, EXIT, EXIT_CODE_HELP, type ExitCode, oneLine } from './errors
 import {
   parseAntialias,
   parseFov,
+  parseImageSize,
   parseMaxDetections,
   parseNumAug,
   parsePositiveInt,
-  parseImageSize,
   parseSeed,
   parseSmoothing,
   parseThreads,

@@ -1,16 +1,21 @@
 /**
- * Background photos: listed from `<assets>/backgrounds`, decoded once per process (downscaled to
- * at most 1600 px), then per image a random crop with the output's aspect ratio, an optional
- * mirror flip and a mild colour change.
+ * Background photos: listed from `<assets>/backgrounds`, decoded once (into a power-of-two RGBA
+ * texture with mipmaps, so the GPU can minify crops without aliasing), then per image a random
+ * crop with the output's aspect ratio, an optional mirror flip and a mild colour change — all
+ * applied by the renderer's final pass (see `BackgroundLayer`).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
+import * as THREE from 'three';
 import { SynthError } from './errors.js';
 import type { Rng } from './random.js';
+import type { BackgroundLayer } from './render/renderer-node.js';
 
 const IMAGE_FILE = /\.(jpe?g|png|webp)$/i;
-const MAX_SIDE = 1600;
+/** Largest texture side: the crops are at most 512-ish pixels, mipmaps do the rest. */
+const MAX_TEXTURE = 2048;
+const THUMB = 32;
 
 export interface BackgroundEntry {
   /** Stable id: the path below the backgrounds folder, e.g. `mate-backgrounds/…/x.jpg`. */
@@ -30,42 +35,62 @@ export function listBackgrounds(assetRoot: string): BackgroundEntry[] {
     }
   };
   walk(root);
-  if (out.length === 0) throw new SynthError('missing-assets', `no background photos under ${root}`);
+  if (out.length === 0)
+    throw new SynthError('missing-assets', `no background photos under ${root}`);
   return out;
 }
 
-interface Decoded {
-  data: Buffer;
+interface Photo {
+  texture: THREE.DataTexture;
+  /** Size of the original photo (its aspect ratio matters, not the texture's). */
   width: number;
   height: number;
+  /** THUMB×THUMB RGB thumbnail for the mean colour of a crop. */
+  thumb: Uint8Array;
 }
 
-/** RGB background crops, with a small cache of decoded photos. */
+const floorPow2 = (n: number) => 2 ** Math.floor(Math.log2(n));
+
+/** Decoded photos (a bounded cache) and random crops of them. */
 export class Backgrounds {
-  private readonly cache = new Map<string, Promise<Decoded>>();
+  private readonly cache = new Map<string, Promise<Photo>>();
   private readonly maxCached: number;
 
   constructor(maxCached = 12) {
     this.maxCached = maxCached;
   }
 
-  private decode(entry: BackgroundEntry): Promise<Decoded> {
+  private decode(entry: BackgroundEntry): Promise<Photo> {
     let d = this.cache.get(entry.id);
     if (!d) {
-      d = sharp(entry.path)
-        .rotate()
-        .resize(MAX_SIDE, MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
-        .removeAlpha()
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer({ resolveWithObject: true })
-        .then(({ data, info }) => ({ data, width: info.width, height: info.height }))
-        .catch((e: Error) => {
-          this.cache.delete(entry.id);
-          throw new SynthError('bad-asset', `cannot decode background ${entry.path}: ${e.message}`);
-        });
+      d = (async () => {
+        const img = sharp(entry.path).rotate();
+        const meta = await img.metadata();
+        const upright = (meta.orientation ?? 1) >= 5;
+        const width = (upright ? meta.height : meta.width) ?? 0;
+        const height = (upright ? meta.width : meta.height) ?? 0;
+        if (!(width > 0 && height > 0)) throw new Error('no image size');
+        const tw = Math.min(MAX_TEXTURE, floorPow2(width));
+        const th = Math.min(MAX_TEXTURE, floorPow2(height));
+        const [pixels, thumb] = await Promise.all([
+          img.clone().resize(tw, th, { fit: 'fill' }).removeAlpha().ensureAlpha().raw().toBuffer(),
+          img.clone().resize(THUMB, THUMB, { fit: 'fill' }).removeAlpha().raw().toBuffer(),
+        ]);
+        // Rows stay top-first: texture v = 0 is the photo's top row.
+        const texture = new THREE.DataTexture(new Uint8Array(pixels), tw, th, THREE.RGBAFormat);
+        texture.generateMipmaps = true;
+        texture.minFilter = THREE.LinearMipmapLinearFilter;
+        texture.magFilter = THREE.LinearFilter;
+        texture.needsUpdate = true;
+        return { texture, width, height, thumb: new Uint8Array(thumb) };
+      })().catch((e: Error) => {
+        this.cache.delete(entry.id);
+        throw new SynthError('bad-asset', `cannot decode background ${entry.path}: ${e.message}`);
+      });
       if (this.cache.size >= this.maxCached) {
-        this.cache.delete(this.cache.keys().next().value!);
+        const [oldId, old] = this.cache.entries().next().value!;
+        this.cache.delete(oldId);
+        void old.then((p) => p.texture.dispose()).catch(() => {});
       }
       this.cache.set(entry.id, d);
     }
@@ -73,53 +98,48 @@ export class Backgrounds {
   }
 
   /**
-   * A `width`×`height` RGB crop: a random window covering 35–100% of the photo's limiting side,
-   * flipped with probability ½, with brightness/contrast/saturation jitter of about ±15%.
+   * A random `width`×`height` view of the photo: a window covering 35–100% of its limiting side,
+   * flipped with probability ½, brightness/contrast/saturation jittered by about ±15%.
+   * Also returns the window's mean colour (0…1), to tint the lights.
    */
-  async crop(entry: BackgroundEntry, width: number, height: number, rng: Rng): Promise<Uint8Array> {
+  async crop(
+    entry: BackgroundEntry,
+    width: number,
+    height: number,
+    rng: Rng,
+  ): Promise<{ layer: BackgroundLayer; mean: [number, number, number] }> {
     const photo = await this.decode(entry);
     const aspect = width / height;
     const maxW = Math.min(photo.width, photo.height * aspect);
-    const cropW = Math.max(8, Math.round(maxW * rng.uniform(0.35, 1)));
-    const cropH = Math.max(8, Math.min(photo.height, Math.round(cropW / aspect)));
-    const left = rng.int(0, photo.width - cropW);
-    const top = rng.int(0, photo.height - cropH);
-    const flip = rng.chance(0.5);
-    const brightness = rng.uniform(0.85, 1.15);
-    const contrast = rng.uniform(0.85, 1.15);
-    const saturation = rng.uniform(0.8, 1.2);
-    let img = sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } })
-      .extract({ left, top, width: cropW, height: cropH })
-      .resize(width, height, { fit: 'fill' });
-    if (flip) img = img.flop();
-    const rgb = new Uint8Array(await img.raw().toBuffer());
-    jitterColour(rgb, brightness, contrast, saturation);
-    return rgb;
+    const cropW = Math.max(8, maxW * rng.uniform(0.35, 1));
+    const cropH = Math.min(photo.height, cropW / aspect);
+    const left = rng.uniform(0, photo.width - cropW);
+    const top = rng.uniform(0, photo.height - cropH);
+    const layer: BackgroundLayer = {
+      texture: photo.texture,
+      window: [left / photo.width, top / photo.height, cropW / photo.width, cropH / photo.height],
+      flip: rng.chance(0.5),
+      brightness: rng.uniform(0.85, 1.15),
+      contrast: rng.uniform(0.85, 1.15),
+      saturation: rng.uniform(0.8, 1.2),
+    };
+    return { layer, mean: windowMean(photo.thumb, layer.window) };
   }
 }
 
-/** In-place colour jitter of RGB bytes around mid-grey. */
-export function jitterColour(rgb: Uint8Array, brightness: number, contrast: number, saturation: number) {
-  for (let i = 0; i < rgb.length; i += 3) {
-    const r = rgb[i]!;
-    const g = rgb[i + 1]!;
-    const b = rgb[i + 2]!;
-    const grey = 0.299 * r + 0.587 * g + 0.114 * b;
-    for (let c = 0; c < 3; c++) {
-      const v = grey + saturation * (rgb[i + c]! - grey);
-      rgb[i + c] = Math.max(0, Math.min(255, Math.round(((v - 128) * contrast + 128) * brightness)));
+/** Mean colour (0…1) of a thumbnail over a window given as fractions [x, y, w, h]. */
+function windowMean(thumb: Uint8Array, [x, y, w, h]: number[]): [number, number, number] {
+  const x0 = Math.floor(x! * THUMB);
+  const y0 = Math.floor(y! * THUMB);
+  const x1 = Math.max(x0 + 1, Math.ceil((x! + w!) * THUMB));
+  const y1 = Math.max(y0 + 1, Math.ceil((y! + h!) * THUMB));
+  const sum = [0, 0, 0];
+  let n = 0;
+  for (let r = y0; r < Math.min(THUMB, y1); r++) {
+    for (let c = x0; c < Math.min(THUMB, x1); c++) {
+      for (let k = 0; k < 3; k++) sum[k]! += thumb[(r * THUMB + c) * 3 + k]!;
+      n++;
     }
   }
-}
-
-/** Mean colour (0…1) of an RGB image, to tint the lights so people match the background. */
-export function meanColour(rgb: Uint8Array): [number, number, number] {
-  const sum = [0, 0, 0];
-  for (let i = 0; i < rgb.length; i += 3) {
-    sum[0]! += rgb[i]!;
-    sum[1]! += rgb[i + 1]!;
-    sum[2]! += rgb[i + 2]!;
-  }
-  const n = (rgb.length / 3) * 255;
-  return [sum[0]! / n, sum[1]! / n, sum[2]! / n];
+  return [sum[0]! / (255 * n), sum[1]! / (255 * n), sum[2]! / (255 * n)];
 }

@@ -47,7 +47,9 @@ export function distortImage(
       const b = rgb[(y0 * width + x0 + 1) * 3 + c]!;
       const d = rgb[((y0 + 1) * width + x0) * 3 + c]!;
       const e = rgb[((y0 + 1) * width + x0 + 1) * 3 + c]!;
-      outRgb[p * 3 + c] = Math.round((a * (1 - fx) + b * fx) * (1 - fy) + (d * (1 - fx) + e * fx) * fy);
+      outRgb[p * 3 + c] = Math.round(
+        (a * (1 - fx) + b * fx) * (1 - fy) + (d * (1 - fx) + e * fx) * fy,
+      );
     }
   }
   return { rgb: outRgb, labels: { width, height, ids, depthMm } };

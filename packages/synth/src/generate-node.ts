@@ -9,7 +9,7 @@
 import sharp from 'sharp';
 import * as THREE from 'three';
 import { Camera } from '../../core/src/camera.js';
-import { type BackgroundEntry, Backgrounds, listBackgrounds, meanColour } from './background-node.js';
+import { type BackgroundEntry, Backgrounds, listBackgrounds } from './background-node.js';
 import {
   type BodyCatalog,
   buildPerson,
@@ -19,11 +19,17 @@ import {
   seamlessNormals,
 } from './body/index.js';
 import { bodySkinWeights } from './body/person.js';
-import { encodeMask, maskBox } from './dataset/rle.js';
 import type { ExampleLabels, PersonLabels, SplitName, Vec2, Vec3 } from './dataset/labels.js';
+import { encodeMask, maskBox } from './dataset/rle.js';
 import { coveringIntrinsics, distortImage } from './distort.js';
 import { SynthError } from './errors.js';
-import { CANONICAL, canonicalJoints, compileJointMap, type JointMap, jointDepthTolerance } from './joints.js';
+import {
+  CANONICAL,
+  canonicalJoints,
+  compileJointMap,
+  type JointMap,
+  jointDepthTolerance,
+} from './joints.js';
 import { listMotionClips, loadClip, type MotionCatalogEntry } from './motion/catalog-node.js';
 import { type MotionClip, mirrorClip, sampleFrames } from './motion/index.js';
 import { createRng, type Rng } from './random.js';
@@ -52,17 +58,26 @@ export interface GeneratorOptions {
   scene: SceneOptions;
   /** Distinct bodies per shard (each built once, reused across the shard's images). */
   identitiesPerShard: number;
+  /** Motion clips per shard (loaded once per shard; all clips are used across shards). */
+  clipsPerShard: number;
+  /** Background photos per shard (decoded once per shard). */
+  backgroundsPerShard: number;
   jpegQuality: number;
   /** People whose visible mask is smaller than this many pixels are not labelled. */
   minVisiblePixels: number;
 }
 
-export const DEFAULT_GENERATOR_OPTIONS: Omit<GeneratorOptions, 'assetRoot' | 'split' | 'assignment'> = {
+export const DEFAULT_GENERATOR_OPTIONS: Omit<
+  GeneratorOptions,
+  'assetRoot' | 'split' | 'assignment'
+> = {
   width: 512,
   height: 512,
   supersample: 2,
   scene: DEFAULT_SCENE_OPTIONS,
   identitiesPerShard: 12,
+  clipsPerShard: 24,
+  backgroundsPerShard: 8,
   jpegQuality: 90,
   minVisiblePixels: 150,
 };
@@ -100,16 +115,21 @@ export class ExampleGenerator {
   private readonly catalog: BodyCatalog;
   private readonly clips: MotionCatalogEntry[];
   private readonly backgrounds: BackgroundEntry[];
-  private readonly backgroundCache = new Backgrounds();
+  private readonly backgroundCache: Backgrounds;
   private readonly textureCache = new Map<string, Promise<THREE.DataTexture>>();
   private readonly clipCache = new Map<string, { clip: MotionClip; frames: number[] }>();
   private pool: (Identity | null)[] = [];
+  private readonly pools = {
+    clips: { key: '', items: [] as (MotionCatalogEntry | BackgroundEntry)[] },
+    backgrounds: { key: '', items: [] as (MotionCatalogEntry | BackgroundEntry)[] },
+  };
   private poolKey = '';
   private readonly scene = new THREE.Scene();
 
   private constructor(options: GeneratorOptions, renderer: HeadlessRenderer) {
     this.options = options;
     this.renderer = renderer;
+    this.backgroundCache = new Backgrounds(options.backgroundsPerShard);
     const allowed = (kind: string) => new Set(options.assignment[kind]?.[options.split] ?? []);
     this.catalog = catalogFor(options.assetRoot);
     const motions = allowed('motion');
@@ -127,7 +147,11 @@ export class ExampleGenerator {
   }
 
   static async create(options: GeneratorOptions): Promise<ExampleGenerator> {
-    const renderer = await HeadlessRenderer.create(options.width, options.height, options.supersample);
+    const renderer = await HeadlessRenderer.create(
+      options.width,
+      options.height,
+      options.supersample,
+    );
     return new ExampleGenerator(options, renderer);
   }
 
@@ -201,7 +225,10 @@ export class ExampleGenerator {
       meshes.push(mesh);
       materials.push(material);
     }
-    const landmarks = new Map<number, { rest: Float32Array; index: Uint16Array; weight: Float32Array }>();
+    const landmarks = new Map<
+      number,
+      { rest: Float32Array; index: Uint16Array; weight: Float32Array }
+    >();
     const skin = bodySkinWeights(this.options.assetRoot);
     for (const src of compileJointMap(model.bones.map((b) => b.name)).sources) {
       if (src.kind !== 'vertex') continue;
@@ -263,7 +290,27 @@ export class ExampleGenerator {
     return t;
   }
 
-  private motion(entry: MotionCatalogEntry, mirror: boolean): { clip: MotionClip; frames: number[] } {
+  /**
+   * A shard's deterministic subset of clips or photos: everything a shard uses is loaded or
+   * decoded once, and across shards every asset of the split gets used.
+   */
+  private shardPool<K extends 'clips' | 'backgrounds'>(kind: K, seed: number, shard: number) {
+    const key = `${seed}/${this.options.split}/${shard}/${kind}`;
+    const pool = this.pools[kind];
+    if (pool.key !== key) {
+      const all = kind === 'clips' ? this.clips : this.backgrounds;
+      const n = kind === 'clips' ? this.options.clipsPerShard : this.options.backgroundsPerShard;
+      pool.items = distinctIndices(createRng(key), all.length, n).map((i) => all[i]!);
+      pool.key = key;
+      if (kind === 'clips') this.clipCache.clear();
+    }
+    return pool.items as K extends 'clips' ? MotionCatalogEntry[] : BackgroundEntry[];
+  }
+
+  private motion(
+    entry: MotionCatalogEntry,
+    mirror: boolean,
+  ): { clip: MotionClip; frames: number[] } {
     const key = mirror ? `${entry.id}#mirror` : entry.id;
     let c = this.clipCache.get(key);
     if (!c) {
@@ -273,7 +320,6 @@ export class ExampleGenerator {
       const all = sampleFrames(clip);
       const late = all.filter((f) => f >= clip.fps);
       c = { clip, frames: late.length > 0 ? late : all };
-      if (this.clipCache.size > 64) this.clipCache.delete(this.clipCache.keys().next().value!);
       this.clipCache.set(key, c);
     }
     return c;
@@ -334,7 +380,12 @@ export class ExampleGenerator {
   }
 
   /** Renders example `index` of shard `shard` (keys are the example index, zero-padded). */
-  async generate(seed: number, shard: number, index: number, key: string): Promise<GeneratedExample> {
+  async generate(
+    seed: number,
+    shard: number,
+    index: number,
+    key: string,
+  ): Promise<GeneratedExample> {
     const { width: W, height: H, scene: sceneOptions } = this.options;
     const rng = createRng(`${seed}/${this.options.split}/${index}`);
     const want = 1 + rng.weighted(sceneOptions.peopleWeights);
@@ -352,7 +403,7 @@ export class ExampleGenerator {
     }[] = [];
     for (const k of ids) {
       const id = await this.identity(seed, shard, k);
-      const entry = rng.pick(this.clips);
+      const entry = rng.pick(this.shardPool('clips', seed, shard));
       const mirror = rng.chance(0.5);
       const { clip, frames } = this.motion(entry, mirror);
       const frame = rng.pick(frames);
@@ -370,7 +421,9 @@ export class ExampleGenerator {
       const m = new THREE.Matrix4()
         .makeTranslation(pl.x, p.posed.lift, pl.z)
         .multiply(new THREE.Matrix4().makeRotationY(pl.yaw))
-        .multiply(new THREE.Matrix4().makeTranslation(-p.posed.pelvisXZ[0], 0, -p.posed.pelvisXZ[1]));
+        .multiply(
+          new THREE.Matrix4().makeTranslation(-p.posed.pelvisXZ[0], 0, -p.posed.pelvisXZ[1]),
+        );
       const e = m.elements; // column-major
       for (let j = 0; j < p.joints.length; j += 3) {
         const [x, y, z] = [p.posed.joints[j]!, p.posed.joints[j + 1]!, p.posed.joints[j + 2]!];
@@ -397,7 +450,8 @@ export class ExampleGenerator {
     // Camera; sometimes pushed so that one person is cut by the image border.
     let camera = sampleCamera(rng, W, H, groupCenter, groupTop, sceneOptions);
     const truncate = placed.length > 0 && rng.chance(sceneOptions.truncationProbability);
-    if (truncate) camera = truncateOne(rng, camera, placed[rng.int(0, placed.length - 1)]!.joints, W, H);
+    if (truncate)
+      camera = truncateOne(rng, camera, placed[rng.int(0, placed.length - 1)]!.joints, W, H);
     camera = limitDistortion(camera, W, H);
     const core = new Camera({
       intrinsicMatrix: camera.intrinsics,
@@ -411,13 +465,18 @@ export class ExampleGenerator {
     const threeCamera = pinholeCamera(renderK, camera.rotation, camera.center, W, H);
 
     // Background photo, lights tinted by it, and occluders.
-    const background = rng.pick(this.backgrounds);
+    const background = rng.pick(this.shardPool('backgrounds', seed, shard));
     const bg = await this.backgroundCache.crop(background, W, H, rng);
-    addLights(scene, rng, meanColour(bg));
-    const occluders = addOccluders(scene, rng, camera, placed.map((p) => p.joints));
+    addLights(scene, rng, bg.mean);
+    const occluders = addOccluders(
+      scene,
+      rng,
+      camera,
+      placed.map((p) => p.joints),
+    );
 
     // Colour pass.
-    const rgba = this.renderer.renderColor(scene, threeCamera);
+    let { rgb } = this.renderer.renderColor(scene, threeCamera, bg.layer);
     // Label pass: swap every object's material for its id material.
     const saved = new Map<THREE.Mesh, THREE.Material | THREE.Material[]>();
     placed.forEach((p, i) => {
@@ -437,7 +496,6 @@ export class ExampleGenerator {
       (o.material as THREE.Material).dispose();
     }
 
-    let rgb = composite(rgba, bg);
     if (core.hasDistortion) {
       const warped = distortImage(core, renderK, W, H, rgb, labelImage);
       rgb = warped.rgb;
@@ -446,7 +504,13 @@ export class ExampleGenerator {
 
     const labelsPeople: PersonLabels[] = [];
     placed.forEach((p, i) => {
-      const person = annotatePerson(core, labelImage, i + 1, p.joints, this.options.minVisiblePixels);
+      const person = annotatePerson(
+        core,
+        labelImage,
+        i + 1,
+        p.joints,
+        this.options.minVisiblePixels,
+      );
       if (!person) return;
       person.meta = {
         motion_clip: p.clip.id,
@@ -497,7 +561,11 @@ const HAIR_TONES: [number, number, number][] = [
 function hairTone(rng: Rng): THREE.Color {
   const [r, g, b] = HAIR_TONES[rng.weighted([3, 4, 3, 2, 1, 1])]!;
   const k = rng.uniform(0.85, 1.15);
-  return new THREE.Color().setRGB(Math.min(1, r * k * 1.6), Math.min(1, g * k * 1.6), Math.min(1, b * k * 1.6));
+  return new THREE.Color().setRGB(
+    Math.min(1, r * k * 1.6),
+    Math.min(1, g * k * 1.6),
+    Math.min(1, b * k * 1.6),
+  );
 }
 
 /** How far the source's lowest toe is above the clip's floor at `frame` (metres, ≥ 0). */
@@ -636,24 +704,14 @@ function addOccluders(
     });
     const mesh = new THREE.Mesh(geometry, material);
     mesh.position.set(pos[0]!, pos[1]!, pos[2]!);
-    mesh.rotation.set(rng.uniform(-0.4, 0.4), rng.uniform(-Math.PI, Math.PI), rng.uniform(-0.4, 0.4));
+    mesh.rotation.set(
+      rng.uniform(-0.4, 0.4),
+      rng.uniform(-Math.PI, Math.PI),
+      rng.uniform(-0.4, 0.4),
+    );
     mesh.updateMatrixWorld(true);
     scene.add(mesh);
     out.push(mesh);
-  }
-  return out;
-}
-
-/** Premultiplied RGBA (0…1) over an RGB background → RGB bytes. */
-export function composite(rgba: Float32Array, bg: Uint8Array): Uint8Array {
-  const n = bg.length / 3;
-  const out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    const a = rgba[i * 4 + 3]!;
-    for (let c = 0; c < 3; c++) {
-      const v = rgba[i * 4 + c]! * 255 + (1 - a) * bg[i * 3 + c]!;
-      out[i * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
-    }
   }
   return out;
 }
@@ -705,7 +763,7 @@ export function annotatePerson(
     const inside = ok && u >= -0.5 && u <= W - 0.5 && v >= -0.5 && v <= H - 0.5;
     inImage.push(inside ? 1 : 0);
     occluded.push(
-      inside && isOccluded(labels, id, u, v, z, jointDepthTolerance(CANONICAL.jointNames[j]!)) ? 1 : 0,
+      inside && isOccluded(labels, u, v, z, jointDepthTolerance(CANONICAL.jointNames[j]!)) ? 1 : 0,
     );
   }
   const truncated = touchesBorder || inImage.some((f, j) => f === 0 && valid[j] === 1);
@@ -728,7 +786,6 @@ export function annotatePerson(
  */
 function isOccluded(
   labels: LabelImage,
-  id: number,
   u: number,
   v: number,
   depthMm: number,

@@ -42,7 +42,10 @@ function sided(s: 'L' | 'R'): Record<string, JointSource> {
     [`${x}wri`]: head(`wrist.${s}`),
     [`${x}han`]: head(`finger3-1.${s}`),
     [`${x}eye`]: head(`eye.${s}`),
-    [`${x}ear`]: { kind: 'vertex', vertex: s === 'L' ? LANDMARK_VERTICES.lear : LANDMARK_VERTICES.rear },
+    [`${x}ear`]: {
+      kind: 'vertex',
+      vertex: s === 'L' ? LANDMARK_VERTICES.lear : LANDMARK_VERTICES.rear,
+    },
   };
 }
 
@@ -83,7 +86,8 @@ export function compileJointMap(boneNames: readonly string[]): JointMap {
       boneParts.push(
         src.parts.map(([bone, w]) => {
           const b = index.get(bone);
-          if (b === undefined) throw new SynthError('bad-asset', `rig has no bone '${bone}' (joint ${name})`);
+          if (b === undefined)
+            throw new SynthError('bad-asset', `rig has no bone '${bone}' (joint ${name})`);
           return [b, w] as const;
         }),
       );

@@ -63,7 +63,10 @@ export async function contactSheet(
         .composite([{ input: Buffer.from(labelsSvg(ex.labels)), top: 0, left: 0 }])
         .png()
         .toBuffer();
-      return sharp(drawn).resize(tile, tile, { fit: 'contain', background: '#202020' }).png().toBuffer();
+      return sharp(drawn)
+        .resize(tile, tile, { fit: 'contain', background: '#202020' })
+        .png()
+        .toBuffer();
     }),
   );
   const gap = 4;

@@ -124,9 +124,21 @@ function twistReference(j: MotionJoint): TwistReference {
       };
     case 'hip':
     case 'knee':
-      return { kind: 'hinge', proximal: s('hip'), joint: s('knee'), distal: s('ankle'), bend: BACKWARD };
+      return {
+        kind: 'hinge',
+        proximal: s('hip'),
+        joint: s('knee'),
+        distal: s('ankle'),
+        bend: BACKWARD,
+      };
     case 'ankle':
-      return { kind: 'hinge', proximal: s('knee'), joint: s('ankle'), distal: s('toe'), bend: FORWARD };
+      return {
+        kind: 'hinge',
+        proximal: s('knee'),
+        joint: s('ankle'),
+        distal: s('toe'),
+        bend: FORWARD,
+      };
     default:
       return { kind: 'inherit' };
   }
@@ -152,7 +164,10 @@ export function rigMotionPoints(bones: readonly RigBone[]): Float64Array {
     const { bone, end } = RIG_POINTS[name];
     const b = byName.get(bone);
     if (b === undefined) {
-      throw new SynthError('bad-asset', `rig has no bone '${bone}' (needed for motion joint ${name})`);
+      throw new SynthError(
+        'bad-asset',
+        `rig has no bone '${bone}' (needed for motion joint ${name})`,
+      );
     }
     const p = bones[b]![end];
     out.set([p[0]!, p[1]!, p[2]!], j * 3);
@@ -356,7 +371,10 @@ export function prepareRetargeting(bones: readonly RigBone[], clip: MotionClip):
   const sourceLeg = legLength(clip.rest);
   const scale = legLength(rigRest) / sourceLeg;
   if (!(Number.isFinite(scale) && scale > 0)) {
-    throw new SynthError('bad-asset', `motion clip ${clip.id} has a degenerate leg (length ${sourceLeg})`);
+    throw new SynthError(
+      'bad-asset',
+      `motion clip ${clip.id} has a degenerate leg (length ${sourceLeg})`,
+    );
   }
   return { driver, align, scale, rigRest };
 }
@@ -390,7 +408,10 @@ export function poseRig(
   out?: PosedRig,
 ): PosedRig {
   if (!(frame >= 0 && frame < clip.numFrames) || !Number.isInteger(frame)) {
-    throw new SynthError('bad-option', `frame ${frame} is outside clip ${clip.id} (0…${clip.numFrames - 1})`);
+    throw new SynthError(
+      'bad-option',
+      `frame ${frame} is outside clip ${clip.id} (0…${clip.numFrames - 1})`,
+    );
   }
   const B = bones.length;
   const transforms = out?.transforms ?? new Float64Array(B * 12);
@@ -424,8 +445,15 @@ export function poseRig(
       hz = clip.positions[po + 2]! * s + r[2];
     } else {
       const p = bones[bone.parent]!;
-      const PR = rot.subarray(retargeting.driver[bone.parent]! * 9, retargeting.driver[bone.parent]! * 9 + 9);
-      const r = applyRow(PR, [bone.head[0]! - p.head[0]!, bone.head[1]! - p.head[1]!, bone.head[2]! - p.head[2]!]);
+      const PR = rot.subarray(
+        retargeting.driver[bone.parent]! * 9,
+        retargeting.driver[bone.parent]! * 9 + 9,
+      );
+      const r = applyRow(PR, [
+        bone.head[0]! - p.head[0]!,
+        bone.head[1]! - p.head[1]!,
+        bone.head[2]! - p.head[2]!,
+      ]);
       hx = heads[bone.parent * 3]! + r[0];
       hy = heads[bone.parent * 3 + 1]! + r[1];
       hz = heads[bone.parent * 3 + 2]! + r[2];

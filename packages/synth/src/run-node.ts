@@ -14,9 +14,14 @@ import type { ImageExt, SplitName } from './dataset/labels.js';
 import { exampleKey, shardExampleRange } from './dataset/labels.js';
 import { DatasetWriter, type ShardExample, writeSplitsFile } from './dataset/writer-node.js';
 import { SynthError } from './errors.js';
-import { DEFAULT_GENERATOR_OPTIONS, ExampleGenerator, type GeneratedExample } from './generate-node.js';
+import {
+  DEFAULT_GENERATOR_OPTIONS,
+  ExampleGenerator,
+  type GeneratedExample,
+} from './generate-node.js';
 import { splitAssignment } from './inventory-node.js';
 import { CANONICAL } from './joints.js';
+import { DEFAULT_SCENE_OPTIONS, type SceneOptions } from './scene.js';
 import type { SplitAssignment } from './splits.js';
 
 export const SYNTH_VERSION = 1;
@@ -31,6 +36,8 @@ export interface SynthRunOptions {
   width?: number;
   height?: number;
   examplesPerShard?: number;
+  /** Scene settings that differ from `DEFAULT_SCENE_OPTIONS` (e.g. people per image). */
+  scene?: Partial<SceneOptions>;
   /** Called after every example with counts for this run (not counting earlier runs). */
   onProgress?: (p: { done: number; total: number; skipped: number }) => void;
   /** Stop early (e.g. on Ctrl-C): shards in progress are discarded, completed ones kept. */
@@ -49,8 +56,15 @@ export interface SynthRunResult {
 }
 
 /** Settings that must match when a run resumes (they change what is rendered). */
-function generatorRecord(o: Required<Pick<SynthRunOptions, 'seed' | 'width' | 'height'>>) {
-  return { tool: 'metrabs synth', version: SYNTH_VERSION, seed: o.seed, width: o.width, height: o.height };
+function generatorRecord(o: { seed: number; width: number; height: number; scene: SceneOptions }) {
+  return {
+    tool: 'metrabs synth',
+    version: SYNTH_VERSION,
+    seed: o.seed,
+    width: o.width,
+    height: o.height,
+    scene: o.scene,
+  };
 }
 
 export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult> {
@@ -67,6 +81,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
   const workers = Math.max(1, Math.min(options.workers ?? 1, availableParallelism()));
   const assetRoot = resolveAssetRoot(options.assetRoot);
   const assignment = splitAssignment(assetRoot);
+  const scene: SceneOptions = { ...DEFAULT_SCENE_OPTIONS, ...options.scene };
 
   const writer = await DatasetWriter.open({
     outDir: options.outDir,
@@ -86,7 +101,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
       'CMU mocap (iClone BVH) and Bandai Namco Research Motion Dataset (../shared/data/mocap)',
       'Background photos from Debian packages (../shared/data/backgrounds)',
     ],
-    generator: generatorRecord({ seed: options.seed, width, height }),
+    generator: generatorRecord({ seed: options.seed, width, height, scene }),
     examplesPerShard: perShard,
   });
   const cleaned = await writer.cleanPartials();
@@ -115,6 +130,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
     height,
     perShard,
     count: options.count,
+    scene,
   };
   const produce =
     workers === 1 ? await inProcessProducer(job) : await processPoolProducer(job, workers);
@@ -169,9 +185,14 @@ export interface ShardJob {
   height: number;
   perShard: number;
   count: number;
+  scene: SceneOptions;
 }
 
-type Producer = ((lane: number, shard: number, signal?: AbortSignal) => AsyncIterable<GeneratedExample>) & {
+type Producer = ((
+  lane: number,
+  shard: number,
+  signal?: AbortSignal,
+) => AsyncIterable<GeneratedExample>) & {
   close(): Promise<void>;
 };
 
@@ -197,13 +218,15 @@ export async function createGenerator(job: ShardJob): Promise<ExampleGenerator> 
     assignment: job.assignment,
     width: job.width,
     height: job.height,
+    scene: job.scene,
   });
 }
 
 async function inProcessProducer(job: ShardJob): Promise<Producer> {
   const generator = await createGenerator(job);
   return Object.assign(
-    (_lane: number, shard: number, signal?: AbortSignal) => renderShard(generator, job, shard, signal),
+    (_lane: number, shard: number, signal?: AbortSignal) =>
+      renderShard(generator, job, shard, signal),
     { close: async () => generator.dispose() },
   );
 }
@@ -234,7 +257,9 @@ async function processPoolProducer(job: ShardJob, n: number): Promise<Producer> 
           child.once('message', (m: WorkerMessage) =>
             m.type === 'ready' ? resolve() : reject(workerError(m)),
           );
-          child.once('exit', (code) => reject(new SynthError('renderer', `render worker exited (${code})`)));
+          child.once('exit', (code) =>
+            reject(new SynthError('renderer', `render worker exited (${code})`)),
+          );
           child.send({ type: 'init', job });
         }),
     ),

@@ -169,16 +169,26 @@ export function panTilt(
   const a = ray(from[0], from[1]);
   const b = ray(to[0], to[1]);
   // Rotation M (camera frame) with M a = b; new R = Mᵀ R maps the world point to ray b.
-  const axis = [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
+  const axis = [
+    a[1]! * b[2]! - a[2]! * b[1]!,
+    a[2]! * b[0]! - a[0]! * b[2]!,
+    a[0]! * b[1]! - a[1]! * b[0]!,
+  ];
   const s = Math.hypot(axis[0]!, axis[1]!, axis[2]!);
   const c = a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!;
   if (s < 1e-12) return camera;
   const [x, y, z] = [axis[0]! / s, axis[1]! / s, axis[2]! / s];
   const k = 1 - c;
   const M = [
-    c + x * x * k, x * y * k - z * s, x * z * k + y * s,
-    y * x * k + z * s, c + y * y * k, y * z * k - x * s,
-    z * x * k - y * s, z * y * k + x * s, c + z * z * k,
+    c + x * x * k,
+    x * y * k - z * s,
+    x * z * k + y * s,
+    y * x * k + z * s,
+    c + y * y * k,
+    y * z * k - x * s,
+    z * x * k - y * s,
+    z * y * k + x * s,
+    c + z * z * k,
   ];
   const R = camera.rotation;
   const out = new Float64Array(9);

@@ -5,7 +5,10 @@
 import type { ExampleGenerator } from './generate-node.js';
 import { createGenerator, renderShard, type ShardJob } from './run-node.js';
 
-type Command = { type: 'init'; job: ShardJob } | { type: 'shard'; shard: number } | { type: 'exit' };
+type Command =
+  | { type: 'init'; job: ShardJob }
+  | { type: 'shard'; shard: number }
+  | { type: 'exit' };
 
 let generator: ExampleGenerator | null = null;
 let job: ShardJob | null = null;

@@ -18,7 +18,10 @@ describe.skipIf(gl.skip)('HeadlessRenderer', () => {
 
   function sphereScene(center: [number, number, number], radius: number, id: number) {
     const scene = new THREE.Scene();
-    const mesh = new THREE.Mesh(new THREE.SphereGeometry(radius, 48, 24), renderer.labelMaterial(id));
+    const mesh = new THREE.Mesh(
+      new THREE.SphereGeometry(radius, 48, 24),
+      renderer.labelMaterial(id),
+    );
     mesh.position.set(...center);
     scene.add(mesh);
     return scene;
@@ -48,6 +51,42 @@ describe.skipIf(gl.skip)('HeadlessRenderer', () => {
     expect(Math.abs(sy / n - v)).toBeLessThan(0.35);
   });
 
+  it('places the photo window upright, mirrored on request, with its colour change', () => {
+    // 2×2 photo: top row red, green; bottom row blue, white (texture rows top first).
+    const photo = new THREE.DataTexture(
+      Uint8Array.of(255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255),
+      2,
+      2,
+    );
+    photo.magFilter = THREE.NearestFilter;
+    photo.minFilter = THREE.NearestFilter;
+    photo.needsUpdate = true;
+    const cam = pinholeCamera(K, R, [0, 0, 0], 96, 64);
+    const layer = { texture: photo, window: [0, 0, 1, 1] as [number, number, number, number] };
+    const at = (rgb: Uint8Array, x: number, y: number) =>
+      Array.from(rgb.slice((y * 96 + x) * 3, (y * 96 + x) * 3 + 3));
+    const plain = renderer.renderColor(new THREE.Scene(), cam, {
+      ...layer,
+      flip: false,
+      brightness: 1,
+      contrast: 1,
+      saturation: 1,
+    }).rgb;
+    expect(at(plain, 5, 5)).toEqual([255, 0, 0]);
+    expect(at(plain, 90, 5)).toEqual([0, 255, 0]);
+    expect(at(plain, 5, 60)).toEqual([0, 0, 255]);
+    const mirrored = renderer.renderColor(new THREE.Scene(), cam, {
+      ...layer,
+      flip: true,
+      brightness: 0.5,
+      contrast: 1,
+      saturation: 0,
+    }).rgb;
+    // Mirrored: green top left; saturation 0 → grey 0.587·255, then brightness ½.
+    const g = Math.round(0.587 * 255 * 0.5);
+    for (const v of at(mirrored, 5, 5)) expect(Math.abs(v - g)).toBeLessThanOrEqual(1);
+  });
+
   it('stores the visible surface depth in millimetres', () => {
     const cam = pinholeCamera(K, R, [0, 0, 0], 96, 64);
     const labels = renderer.renderLabels(sphereScene([0, 0, 3], 0.25, 9), cam);
@@ -67,12 +106,32 @@ describe.skipIf(gl.skip)('HeadlessRenderer', () => {
     );
     mesh.position.set(0, 0, 3);
     scene.add(mesh);
-    const rgba = renderer.renderColor(scene, cam);
+    // A uniform grey "photo" behind the sphere, no colour change.
+    const photo = new THREE.DataTexture(new Uint8Array(4 * 4 * 4).fill(100), 4, 4);
+    photo.needsUpdate = true;
+    const { rgb, alpha } = renderer.renderColor(scene, cam, {
+      texture: photo,
+      window: [0, 0, 1, 1],
+      flip: false,
+      brightness: 1,
+      contrast: 1,
+      saturation: 1,
+    });
     let partial = 0;
     let full = 0;
-    for (let i = 3; i < rgba.length; i += 4) {
-      if (rgba[i]! > 0.99) full++;
-      else if (rgba[i]! > 0.01) partial++;
+    for (let i = 0; i < alpha.length; i++) {
+      if (alpha[i] === 255) {
+        full++;
+        expect(rgb[i * 3]).toBe(255); // white sphere
+      } else if (alpha[i]! > 0) {
+        partial++;
+        // Edge pixels blend the sphere with the background by their coverage.
+        const expected = 255 * (alpha[i]! / 255) + 100 * (1 - alpha[i]! / 255);
+        expect(Math.abs(rgb[i * 3]! - expected)).toBeLessThan(2.5);
+        expect(alpha[i]).toBeGreaterThan(0);
+      } else {
+        expect(Math.abs(rgb[i * 3]! - 100)).toBeLessThanOrEqual(1);
+      }
     }
     expect(full).toBeGreaterThan(300);
     expect(partial).toBeGreaterThan(20);

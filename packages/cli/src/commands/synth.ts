@@ -83,7 +83,9 @@ export async function runSynthCommand(options: SynthOptions, io: Io): Promise<Ex
   } catch (e) {
     progress.stop();
     if (controller.signal.aborted) {
-      io.stderr('metrabs: interrupted: completed shards are kept; run the same command to resume\n');
+      io.stderr(
+        'metrabs: interrupted: completed shards are kept; run the same command to resume\n',
+      );
       return EXIT.interrupted;
     }
     throw toCliError(e);

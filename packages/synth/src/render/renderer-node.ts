@@ -14,12 +14,24 @@ interface HeadlessGl {
   readonly RGBA: number;
   readonly UNSIGNED_BYTE: number;
   readonly NO_ERROR: number;
-  readPixels(x: number, y: number, w: number, h: number, format: number, type: number, out: Uint8Array): void;
+  readPixels(
+    x: number,
+    y: number,
+    w: number,
+    h: number,
+    format: number,
+    type: number,
+    out: Uint8Array,
+  ): void;
   getError(): number;
   getExtension(name: string): unknown;
 }
 
-type CreateGL = (width: number, height: number, attributes?: Record<string, unknown>) => HeadlessGl | null;
+type CreateGL = (
+  width: number,
+  height: number,
+  attributes?: Record<string, unknown>,
+) => HeadlessGl | null;
 
 /** Loads the optional native `gl` package with an actionable message when it is absent. */
 function loadHeadlessGl(): CreateGL {
@@ -47,6 +59,47 @@ export interface LabelImage {
   readonly depthMm: Uint16Array;
 }
 
+const DOWNSAMPLE_VERTEX = /* glsl */ `
+varying vec2 vUv;
+void main() {
+  vUv = uv;
+  gl_Position = vec4(position.xy, 0.0, 1.0);
+}`;
+
+// Box filter over each SS×SS block of the supersampled frame (texel centres, exact), then the
+// background photo window (mipmapped, so minified crops do not alias) under what the people
+// did not cover.
+const DOWNSAMPLE_FRAGMENT = /* glsl */ `
+uniform sampler2D frame;
+uniform sampler2D background;
+uniform vec2 outSize;
+uniform float useBackground;
+uniform vec4 window; // x, y (from the top), w, h as fractions of the photo
+uniform float flip;
+uniform vec3 colour; // brightness, contrast, saturation
+varying vec2 vUv;
+vec3 photo(vec2 q) {
+  // q: output position in [0, 1]², y up. Texture v = 0 is the photo's top row.
+  float x = flip > 0.5 ? 1.0 - q.x : q.x;
+  vec3 c = texture2D(background, vec2(window.x + x * window.z, window.y + (1.0 - q.y) * window.w)).rgb;
+  float grey = dot(c, vec3(0.299, 0.587, 0.114));
+  c = (grey + colour.z * (c - grey)) * colour.x;
+  return clamp((c - 0.5) * colour.y + 0.5, 0.0, 1.0);
+}
+void main() {
+  vec2 px = floor(vUv * outSize);
+  vec2 bigSize = outSize * float(SS);
+  vec4 sum = vec4(0.0);
+  for (int i = 0; i < SS; i++) {
+    for (int j = 0; j < SS; j++) {
+      sum += texture2D(frame, (px * float(SS) + vec2(float(i) + 0.5, float(j) + 0.5)) / bigSize);
+    }
+  }
+  vec4 c = sum / float(SS * SS);
+  vec3 bg = useBackground > 0.5 ? photo(vUv) : vec3(0.0);
+  gl_FragColor = vec4(c.rgb + (1.0 - c.a) * bg, c.a);
+}`;
+
 const LABEL_VERTEX = /* glsl */ `
 varying float vDepth;
 void main() {
@@ -70,6 +123,20 @@ type WebGLRenderingContextLike = NonNullable<
   NonNullable<ConstructorParameters<typeof THREE.WebGLRenderer>[0]>['context']
 >;
 
+/**
+ * What goes behind the people: a window of a photo texture (fractions [x, y, w, h] of the photo,
+ * y from the top), optionally mirrored, with a colour change (saturation and brightness scale,
+ * then contrast about mid-grey — the order of libvips' modulate + linear).
+ */
+export interface BackgroundLayer {
+  texture: THREE.Texture;
+  window: [number, number, number, number];
+  flip: boolean;
+  brightness: number;
+  contrast: number;
+  saturation: number;
+}
+
 export class HeadlessRenderer {
   readonly width: number;
   readonly height: number;
@@ -77,7 +144,14 @@ export class HeadlessRenderer {
   readonly three: THREE.WebGLRenderer;
   private readonly gl: HeadlessGl;
   private readonly labelTarget: THREE.WebGLRenderTarget;
-  private readonly big: Uint8Array;
+  /** Colour pass, copied from the supersampled framebuffer; box-filtered by `downsample`. */
+  private readonly frame: THREE.FramebufferTexture;
+  private readonly outputTarget: THREE.WebGLRenderTarget;
+  private readonly downsample: {
+    scene: THREE.Scene;
+    camera: THREE.Camera;
+    material: THREE.ShaderMaterial;
+  };
   private readonly labelMaterials = new Map<number, THREE.ShaderMaterial>();
 
   private constructor(width: number, height: number, supersample: number, createGL: CreateGL) {
@@ -126,16 +200,52 @@ export class HeadlessRenderer {
       magFilter: THREE.NearestFilter,
       depthBuffer: true,
     });
-    this.big = new Uint8Array(W * H * 4);
+    this.frame = new THREE.FramebufferTexture(W, H);
+    this.frame.minFilter = THREE.NearestFilter;
+    this.frame.magFilter = THREE.NearestFilter;
+    const blank = new THREE.DataTexture(new Uint8Array(4), 1, 1);
+    blank.needsUpdate = true;
+    this.outputTarget = new THREE.WebGLRenderTarget(width, height, {
+      minFilter: THREE.NearestFilter,
+      magFilter: THREE.NearestFilter,
+      depthBuffer: false,
+    });
+    const material = new THREE.ShaderMaterial({
+      vertexShader: DOWNSAMPLE_VERTEX,
+      fragmentShader: DOWNSAMPLE_FRAGMENT,
+      defines: { SS: supersample },
+      uniforms: {
+        frame: { value: this.frame },
+        background: { value: blank },
+        outSize: { value: new THREE.Vector2(width, height) },
+        useBackground: { value: 0 },
+        window: { value: new THREE.Vector4(0, 0, 1, 1) },
+        flip: { value: 0 },
+        colour: { value: new THREE.Vector3(1, 1, 1) },
+      },
+      depthTest: false,
+      depthWrite: false,
+    });
+    const quad = new THREE.Mesh(new THREE.PlaneGeometry(2, 2), material);
+    quad.frustumCulled = false;
+    const downsampleScene = new THREE.Scene();
+    downsampleScene.add(quad);
+    this.downsample = { scene: downsampleScene, camera: new THREE.Camera(), material };
   }
 
   /** Creates a renderer, starting a private Xvfb when no display is set. */
   static async create(width: number, height: number, supersample = 2): Promise<HeadlessRenderer> {
     if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 16 && height >= 16)) {
-      throw new SynthError('bad-option', `image size must be whole pixels ≥ 16, got ${width}×${height}`);
+      throw new SynthError(
+        'bad-option',
+        `image size must be whole pixels ≥ 16, got ${width}×${height}`,
+      );
     }
     if (width * supersample > 8192 || height * supersample > 8192) {
-      throw new SynthError('bad-option', `image size ${width}×${height} ×${supersample} is too large`);
+      throw new SynthError(
+        'bad-option',
+        `image size ${width}×${height} ×${supersample} is too large`,
+      );
     }
     const createGL = loadHeadlessGl();
     await ensureDisplay();
@@ -143,39 +253,57 @@ export class HeadlessRenderer {
   }
 
   /**
-   * Renders the colour pass and returns premultiplied RGBA (top row first) at the output size,
-   * each pixel the mean of its supersample block. Colour is premultiplied over black, so the
-   * caller composites with `out = rgb + (1 − a) · background`.
+   * Renders the colour pass and returns it at the output size composited over `background`
+   * (RGB bytes, top row first) plus the coverage `alpha` (0…255). On the GPU: the scene is
+   * rendered at `supersample`× size, each output pixel averages its block in premultiplied
+   * colour (the clear colour is transparent black), then `rgb + (1 − alpha) · background`.
    */
-  renderColor(scene: THREE.Scene, camera: THREE.Camera): Float32Array {
+  renderColor(
+    scene: THREE.Scene,
+    camera: THREE.Camera,
+    background?: BackgroundLayer,
+  ): { rgb: Uint8Array; alpha: Uint8Array } {
+    const { width, height } = this;
     this.three.setRenderTarget(null);
+    this.three.setClearColor(0x000000, 0);
     this.three.render(scene, camera);
+    // copyFramebufferToTexture binds through three's cache, which skips selecting unit 0 when the
+    // texture is already bound there: the copy would land in whatever unit is active (e.g. the
+    // photo uploaded on unit 1 last frame). Select unit 0 first.
+    const gl = this.three.getContext();
+    this.three.state.activeTexture(gl.TEXTURE0);
+    this.three.copyFramebufferToTexture(new THREE.Vector2(0, 0), this.frame);
+    const u = this.downsample.material.uniforms;
+    u['useBackground']!.value = background ? 1 : 0;
+    if (background) {
+      u['background']!.value = background.texture;
+      (u['window']!.value as THREE.Vector4).set(...background.window);
+      u['flip']!.value = background.flip ? 1 : 0;
+      (u['colour']!.value as THREE.Vector3).set(
+        background.brightness,
+        background.contrast,
+        background.saturation,
+      );
+    }
+    this.three.setRenderTarget(this.outputTarget);
+    this.three.render(this.downsample.scene, this.downsample.camera);
+    const raw = new Uint8Array(width * height * 4);
+    this.three.readRenderTargetPixels(this.outputTarget, 0, 0, width, height, raw);
+    this.three.setRenderTarget(null);
     this.checkGlError('colour pass');
-    const s = this.supersample;
-    const W = this.width * s;
-    const H = this.height * s;
-    this.gl.readPixels(0, 0, W, H, this.gl.RGBA, this.gl.UNSIGNED_BYTE, this.big);
-    const out = new Float32Array(this.width * this.height * 4);
-    const norm = 1 / (s * s * 255);
-    for (let y = 0; y < this.height; y++) {
-      // GL rows go bottom-up.
-      const dstRow = (this.height - 1 - y) * this.width * 4;
-      for (let dy = 0; dy < s; dy++) {
-        const srcRow = (y * s + dy) * W * 4;
-        for (let x = 0; x < this.width; x++) {
-          const d = dstRow + x * 4;
-          let o = srcRow + x * s * 4;
-          for (let dx = 0; dx < s; dx++, o += 4) {
-            out[d]! += this.big[o]!;
-            out[d + 1]! += this.big[o + 1]!;
-            out[d + 2]! += this.big[o + 2]!;
-            out[d + 3]! += this.big[o + 3]!;
-          }
-        }
+    const rgb = new Uint8Array(width * height * 3);
+    const alpha = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) {
+      let o = (height - 1 - y) * width * 4; // GL rows go bottom-up
+      let p = y * width;
+      for (let x = 0; x < width; x++, o += 4, p++) {
+        rgb[p * 3] = raw[o]!;
+        rgb[p * 3 + 1] = raw[o + 1]!;
+        rgb[p * 3 + 2] = raw[o + 2]!;
+        alpha[p] = raw[o + 3]!;
       }
     }
-    for (let i = 0; i < out.length; i++) out[i]! *= norm;
-    return out;
+    return { rgb, alpha };
   }
 
   /** A flat material for the label pass that writes `id` (1…255) and depth. */
@@ -233,6 +361,9 @@ export class HeadlessRenderer {
 
   dispose(): void {
     for (const m of this.labelMaterials.values()) m.dispose();
+    this.downsample.material.dispose();
+    this.frame.dispose();
+    this.outputTarget.dispose();
     this.labelTarget.dispose();
     // WebGLRenderer.dispose() touches `window` (animation loop); free the context directly.
     this.three.renderLists.dispose();
