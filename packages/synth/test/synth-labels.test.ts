@@ -18,6 +18,7 @@ import {
 import { splitAssignment } from '../src/inventory-node.js';
 import { CANONICAL, canonicalJoints, compileJointMap } from '../src/joints.js';
 import { listMotionClips, loadClip } from '../src/motion/catalog-node.js';
+import { MOTION_JOINT_INDEX, type MotionJoint } from '../src/motion/index.js';
 import { createRng } from '../src/random.js';
 import { poseRig, prepareRetargeting } from '../src/retarget.js';
 import { runSynth } from '../src/run-node.js';
@@ -99,7 +100,14 @@ describe.skipIf(data.skip || gl.skip)('rendered labels', () => {
         const sub = (a: number, b: number) => [0, 1, 2].map((k) => J[a]![k]! - J[b]![k]!);
         const side = sub(idx('lhip'), idx('rhip'));
         const up = sub(idx('neck'), idx('pelv')); // camera y points down, so this is "up" in 3D
-        const fwd = sub(idx('nose'), idx('neck'));
+        // Forward: where the face and the feet point (each normalised), robust to a turned head.
+        const unit = (v: number[]) => v.map((x) => x / Math.hypot(...v));
+        const cues = [
+          sub(idx('nose'), idx('head')),
+          sub(idx('ltoe'), idx('lank')),
+          sub(idx('rtoe'), idx('rank')),
+        ];
+        const fwd = [0, 1, 2].map((k) => cues.reduce((acc, v) => acc + unit(v)[k]!, 0));
         const c = [
           side[1]! * up[2]! - side[2]! * up[1]!,
           side[2]! * up[0]! - side[0]! * up[2]!,
@@ -110,7 +118,8 @@ describe.skipIf(data.skip || gl.skip)('rendered labels', () => {
         if (c[0]! * fwd[0]! + c[1]! * fwd[1]! + c[2]! * fwd[2]! > 0) ok++;
       }
     }
-    expect(ok / n).toBeGreaterThan(0.9);
+    // A mirroring bug flips everyone (→ ~0%); odd poses (bows, lying) miss the cue now and then.
+    expect(ok / n).toBeGreaterThan(0.8);
   });
 
   it('gives the same labels for the same seed and index, whatever was rendered before', async () => {
@@ -221,4 +230,46 @@ describe.skipIf(data.skip || gl.skip)('metrabs synth datasets', () => {
     expect(read.skipped).toMatch(/no records skipped/);
     expect(read.people).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe.skipIf(data.skip)('retargeting fidelity', () => {
+  it('reproduces the source bone directions (trunk, thigh, upper arm, shin)', () => {
+    const catalog = catalogFor(ROOT);
+    const person = buildPerson(ROOT, randomPersonParams(createRng('fidelity'), catalog));
+    const bone = (n: string) => person.bones.findIndex((b) => b.name === n);
+    const clips = listMotionClips(ROOT);
+    const picks = [0, 7, 40, 90, 150, 220, clips.length - 1].map((i) => clips[i]!);
+    let sum = 0;
+    let n = 0;
+    let worst = 0;
+    for (const entry of picks) {
+      const clip = loadClip(entry);
+      const J = clip.rest.length / 3;
+      const src = (f: number, name: MotionJoint) =>
+        [0, 1, 2].map((k) => clip.positions[(f * J + MOTION_JOINT_INDEX[name]) * 3 + k]!);
+      const ret = prepareRetargeting(person.bones, clip);
+      for (let f = 0; f < clip.numFrames; f += 25) {
+        const posed = poseRig(person.bones, ret, clip, f);
+        const head = (b: string) => [0, 1, 2].map((k) => posed.heads[bone(b) * 3 + k]!);
+        for (const [ra, rb, sa, sb] of [
+          ['root', 'neck01', 'pelvis', 'neck'],
+          ['upperleg01.L', 'lowerleg01.L', 'l_hip', 'l_knee'],
+          ['upperarm01.R', 'lowerarm01.R', 'r_shoulder', 'r_elbow'],
+          ['lowerleg01.R', 'foot.R', 'r_knee', 'r_ankle'],
+        ] as const) {
+          const t = head(rb).map((v, k) => v - head(ra)[k]!);
+          const s = src(f, sb).map((v, k) => v - src(f, sa)[k]!);
+          const cos =
+            (t[0]! * s[0]! + t[1]! * s[1]! + t[2]! * s[2]!) / Math.hypot(...t) / Math.hypot(...s);
+          const deg = (Math.acos(Math.min(1, Math.max(-1, cos))) * 180) / Math.PI;
+          sum += deg;
+          n++;
+          worst = Math.max(worst, deg);
+        }
+      }
+    }
+    // Limbs match to numerical precision; the trunk differs by the rigs' spine shapes.
+    expect(sum / n).toBeLessThan(2);
+    expect(worst).toBeLessThan(20);
+  });
 });

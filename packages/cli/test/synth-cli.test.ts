@@ -1,0 +1,134 @@
+/**
+ * `metrabs synth` from the outside: bad input gets one clear error line and a meaningful exit
+ * code; a real (tiny) run writes a dataset and a preview writes a contact sheet.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { sharedData } from '../../../test-support/shared-data.js';
+import { glAvailable } from '../../synth/test/gl-available.js';
+
+const BIN = fileURLToPath(new URL('../bin/metrabs.js', import.meta.url));
+const data = sharedData(
+  ['body/makehuman/3dobjs/base.obj', 'mocap', 'backgrounds'],
+  'synth-cli.test',
+);
+const gl = glAvailable('synth-cli.test');
+const tmp = mkdtempSync(join(tmpdir(), 'metrabs-synth-cli-'));
+
+function metrabs(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({
+        code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
+        stdout,
+        stderr,
+      });
+    });
+  });
+}
+
+function oneError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('metrabs: error: '));
+  expect(lines, stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(stderr).not.toMatch(/^\s+at /m);
+}
+
+describe.concurrent('metrabs synth: bad input', { timeout: 120_000 }, () => {
+  it('a missing asset folder → exit 3 naming it', async () => {
+    const r = await metrabs([
+      'synth',
+      '--out',
+      join(tmp, 'a'),
+      '--count',
+      '1',
+      '--assets',
+      '/nonexistent/assets',
+    ]);
+    expect(r.code).toBe(3);
+    oneError(r.stderr, /asset folder \/nonexistent\/assets does not exist/);
+  });
+
+  it('an unknown split or a bad count → exit 2', async () => {
+    const a = await metrabs(['synth', '--split', 'dev', '--out', join(tmp, 'b')]);
+    expect(a.code).toBe(2);
+    oneError(a.stderr, /--split must be one of train, validation, test/);
+    const b = await metrabs(['synth', '--count', '0']);
+    expect(b.code).toBe(2);
+    oneError(b.stderr, /--count/);
+  });
+
+  it.skipIf(data.skip)('an output path that cannot be a folder → exit 3', async () => {
+    const file = join(tmp, 'plain-file');
+    writeFileSync(file, 'x');
+    const r = await metrabs([
+      'synth',
+      '--out',
+      join(file, 'data'),
+      '--count',
+      '1',
+      '--assets',
+      data.path(''),
+    ]);
+    expect(r.code).toBe(3);
+    oneError(r.stderr, /plain-file/);
+  });
+});
+
+describe.skipIf(data.skip || gl.skip)('metrabs synth: real runs', { timeout: 180_000 }, () => {
+  it('renders a small split with progress, then resumes as a no-op', async () => {
+    const out = join(tmp, 'ds');
+    const args = [
+      'synth',
+      '--out',
+      out,
+      '--count',
+      '3',
+      '--split',
+      'test',
+      '--size',
+      '128',
+      '--shard-size',
+      '2',
+      '--assets',
+      data.path(''),
+    ];
+    const r = await metrabs(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/3 images rendered/);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.splits.test.examples).toBe(3);
+    expect(manifest.skeleton.name).toBe('smpl+head_30');
+    expect(existsSync(join(out, 'splits.json'))).toBe(true);
+    const again = await metrabs(args);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/0 images rendered .*\(3 already there\)/);
+  });
+
+  it('preview writes a contact sheet PNG', async () => {
+    const png = join(tmp, 'sheet.png');
+    const r = await metrabs([
+      'synth',
+      'preview',
+      '--out',
+      png,
+      '--count',
+      '2',
+      '--size',
+      '128',
+      '--columns',
+      '2',
+      '--assets',
+      data.path(''),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const meta = await sharp(png).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.width).toBe(2 * 256 + 3 * 4);
+  });
+});
