@@ -218,6 +218,10 @@ export class ExampleGenerator {
       }
       // Few hair styles exist, so vary their colour: the texture is multiplied by a hair tone.
       if (part.kind === 'hair') material.color.copy(hairTone(rng));
+      // Few garments exist too: most of the time tint them (the texture keeps its pattern).
+      if (part.kind === 'clothes' && rng.chance(0.7)) {
+        material.color.setHSL(rng(), rng.uniform(0.1, 0.6), rng.uniform(0.6, 0.95));
+      }
       const mesh = new THREE.Mesh(geometry, material);
       mesh.renderOrder = part.renderOrder;
       mesh.frustumCulled = false;
@@ -655,7 +659,12 @@ function addLights(scene: THREE.Scene, rng: Rng, tint: [number, number, number])
     0.55 + 0.45 * tint[1],
     0.55 + 0.45 * tint[2],
   );
-  const ground = new THREE.Color().setRGB(0.3 * tint[0], 0.3 * tint[1], 0.3 * tint[2]);
+  // Some light bounces up from the ground too (a dark underside reads as a silhouette).
+  const ground = new THREE.Color().setRGB(
+    0.2 + 0.35 * tint[0],
+    0.2 + 0.35 * tint[1],
+    0.2 + 0.35 * tint[2],
+  );
   scene.add(new THREE.HemisphereLight(sky, ground, rng.uniform(0.8, 2.2)));
   const lights = rng.int(1, 2);
   for (let i = 0; i < lights; i++) {
@@ -688,14 +697,15 @@ function addOccluders(
     const t = rng.uniform(0.35, 0.8); // fraction of the way from the camera to the joint
     const c = camera.center;
     const pos = [0, 1, 2].map((k) => c[k]! + t * (target[k]! - c[k]!));
-    const dist = Math.hypot(...[0, 1, 2].map((k) => target[k]! - c[k]!)) * t;
-    const size = Math.max(0.08, rng.uniform(0.06, 0.22) * dist);
+    // Sized to hide a part of the person, not all of it: seen from the camera the object spans
+    // 15–45% of a 1.7 m person's height at the person's distance.
+    const size = rng.uniform(0.15, 0.45) * 1.7 * t;
     const kind = rng.int(0, 2);
     const geometry =
       kind === 0
         ? new THREE.BoxGeometry(size * rng.uniform(0.5, 2), size * rng.uniform(0.5, 2), size)
         : kind === 1
-          ? new THREE.CylinderGeometry(size / 2, size / 2, size * rng.uniform(1, 4), 24)
+          ? new THREE.CylinderGeometry(size / 2, size / 2, size * rng.uniform(1, 2.5), 24)
           : new THREE.SphereGeometry(size / 2, 24, 16);
     const material = new THREE.MeshStandardMaterial({
       color: new THREE.Color().setHSL(rng(), rng.uniform(0.1, 0.8), rng.uniform(0.2, 0.7)),

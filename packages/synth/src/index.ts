@@ -11,7 +11,7 @@ export {
   type GeneratedExample,
   type GeneratorOptions,
 } from './generate-node.js';
-export { assetInventory, splitAssignment } from './inventory-node.js';
+export { assetInventory, splitAssignment, splitPlan } from './inventory-node.js';
 export { CANONICAL_JOINT_NAMES, JOINT_SOURCES } from './joints.js';
 export { contactSheet, labelsSvg } from './preview-node.js';
 export { runSynth, type SynthRunOptions, type SynthRunResult } from './run-node.js';

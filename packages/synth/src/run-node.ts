@@ -19,7 +19,7 @@ import {
   ExampleGenerator,
   type GeneratedExample,
 } from './generate-node.js';
-import { splitAssignment } from './inventory-node.js';
+import { splitPlan } from './inventory-node.js';
 import { CANONICAL } from './joints.js';
 import { DEFAULT_SCENE_OPTIONS, type SceneOptions } from './scene.js';
 import type { SplitAssignment } from './splits.js';
@@ -80,7 +80,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
   }
   const workers = Math.max(1, Math.min(options.workers ?? 1, availableParallelism()));
   const assetRoot = resolveAssetRoot(options.assetRoot);
-  const assignment = splitAssignment(assetRoot);
+  const { assignment, notes } = splitPlan(assetRoot);
   const scene: SceneOptions = { ...DEFAULT_SCENE_OPTIONS, ...options.scene };
 
   const writer = await DatasetWriter.open({
@@ -105,7 +105,9 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
     examplesPerShard: perShard,
   });
   const cleaned = await writer.cleanPartials();
-  await writeSplitsFile(options.outDir, assignment, { notes: [`asset root: ${assetRoot}`] });
+  await writeSplitsFile(options.outDir, assignment, {
+    notes: [`asset root: ${assetRoot}`, ...notes],
+  });
 
   const shardCount = Math.ceil(options.count / perShard);
   const done = writer.completedShards(options.split);

@@ -126,7 +126,8 @@ export async function runSynthPreview(options: PreviewOptions, io: Io): Promise<
     const examples = [];
     try {
       for (let i = 0; i < options.count; i++) {
-        examples.push(await generator.generate(options.seed, 0, i, String(i).padStart(6, '0')));
+        // One shard per image: each gets its own bodies, clips and photos, for a varied sheet.
+        examples.push(await generator.generate(options.seed, i, i, String(i).padStart(6, '0')));
         io.stderr(`\rpreview: ${i + 1}/${options.count}`);
       }
     } finally {

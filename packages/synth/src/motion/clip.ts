@@ -23,7 +23,7 @@ export interface MotionClip {
    * Rest pose (all BVH rotations zero), metres, world frame, J×3 in MOTION_JOINTS order.
    * Exception: a segment spanning several BVH bones (CC rig: spine→chest, chest→neck,
    * pelvis→hips) uses its least-squares vector over the clip, so descendants shift slightly
-   * (see README.md). Only differences along segments are meaningful.
+   * (see docs/synth-motion.md). Only differences along segments are meaningful.
    */
   rest: Float64Array;
   /** F×J×3 global positions in metres (Y up). */

@@ -3,7 +3,7 @@
  *
  * Each canonical joint takes its *position* from a BVH joint (or from a point fixed in a BVH
  * joint's local frame, for ends the rig lacks) and its *rotation* — the rotation of the
- * segment that starts at it — from one BVH joint's global rotation. See README.md for the
+ * segment that starts at it — from one BVH joint's global rotation. See docs/synth-motion.md for the
  * choices and the measured accuracy of the relation
  * `positions[c] − positions[j] ≈ R[j] · (rest[c] − rest[j])`.
  */
