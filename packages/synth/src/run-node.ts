@@ -38,8 +38,11 @@ export interface SynthRunOptions {
   examplesPerShard?: number;
   /** Scene settings that differ from `DEFAULT_SCENE_OPTIONS` (e.g. people per image). */
   scene?: Partial<SceneOptions>;
-  /** Called after every example with counts for this run (not counting earlier runs). */
-  onProgress?: (p: { done: number; total: number; skipped: number }) => void;
+  /**
+   * Called once before rendering and after every example: `done` of `total` images rendered by
+   * this run, `skipped` already present from earlier runs, `people` labelled in the last image.
+   */
+  onProgress?: (p: { done: number; total: number; skipped: number; people: number }) => void;
   /** Stop early (e.g. on Ctrl-C): shards in progress are discarded, completed ones kept. */
   signal?: AbortSignal;
 }
@@ -120,7 +123,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
   }
   const total = options.count - skipped;
   let rendered = 0;
-  const progress = () => options.onProgress?.({ done: rendered, total, skipped });
+  const progress = (people = 0) => options.onProgress?.({ done: rendered, total, skipped, people });
   progress();
 
   const job = {
@@ -150,7 +153,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
             for await (const ex of examples) {
               yield toShardExample(ex);
               rendered++;
-              progress();
+              progress(ex.labels.people.length);
             }
           })(),
         );

@@ -48,12 +48,8 @@ async function loadSynth(): Promise<Synth> {
 export async function runSynthCommand(options: SynthOptions, io: Io): Promise<ExitCode> {
   const split = checkSplit(options.split);
   const synth = await loadSynth();
-  const progress = createProgress(`synth ${split}`, options.count, {
-    tty: process.stderr.isTTY === true,
-    every: options.progressEvery ?? 50,
-    write: io.stderr,
-    unit: 'images',
-  });
+  // Created on the first report, once it is known how many images earlier runs left.
+  let progress: ReturnType<typeof createProgress> | undefined;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -69,9 +65,21 @@ export async function runSynthCommand(options: SynthOptions, io: Io): Promise<Ex
       height: options.size,
       examplesPerShard: options.shardSize,
       signal: controller.signal,
-      onProgress: (p) => progress.update(p.skipped + p.done, 0),
+      onProgress: (p) => {
+        if (!progress) {
+          if (p.skipped > 0)
+            io.stderr(`resuming: ${p.skipped} of ${options.count} images already there\n`);
+          progress = createProgress(`synth ${split}`, p.total, {
+            tty: process.stderr.isTTY === true,
+            every: options.progressEvery ?? 50,
+            write: io.stderr,
+            unit: 'images',
+          });
+        }
+        progress.update(p.done, p.people);
+      },
     });
-    progress.stop();
+    progress?.stop();
     if (result.cleaned.length > 0) {
       io.stderr(`removed ${result.cleaned.length} unfinished file(s) of an interrupted run\n`);
     }
@@ -81,7 +89,7 @@ export async function runSynthCommand(options: SynthOptions, io: Io): Promise<Ex
     );
     return EXIT.ok;
   } catch (e) {
-    progress.stop();
+    progress?.stop();
     if (controller.signal.aborted) {
       io.stderr(
         'metrabs: interrupted: completed shards are kept; run the same command to resume\n',
