@@ -60,10 +60,11 @@ export const EXIT_CODE_HELP = `Exit codes:
   0  success
   1  unexpected error (a bug: please report it, with the output of --debug)
   2  usage error: unknown command or option, bad option value, unknown skeleton
-  3  input/output error: missing, unreadable or corrupt image or video, bad
-     intrinsics file, output that cannot be written
-  4  model package, person detector or ffmpeg missing or invalid
-  130  interrupted (Ctrl-C); video results up to that frame are kept`;
+  3  input/output error: missing, unreadable or corrupt image, video or asset,
+     bad intrinsics file, output that cannot be written
+  4  model package, person detector, ffmpeg or renderer missing or invalid
+  130  interrupted (Ctrl-C); video results up to that frame and finished synth
+       shards are kept`;
 
 /** The message of anything thrown, on one line. */
 export function oneLine(error: unknown): string {

@@ -108,6 +108,15 @@ describe.skipIf(data.skip || gl.skip)('metrabs synth: real runs', { timeout: 180
     const again = await metrabs(args);
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/0 images rendered .*\(3 already there\)/);
+    // Two render processes write byte-identical shards.
+    const out2 = join(tmp, 'ds2');
+    const two = await metrabs([...args.slice(0, 2), out2, ...args.slice(3), '--workers', '2']);
+    expect(two.code, two.stderr).toBe(0);
+    const shaOf = (dir: string) =>
+      JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).splits.test.shards.map(
+        (s: { sha256: string }) => s.sha256,
+      );
+    expect(shaOf(out2)).toEqual(shaOf(out));
   });
 
   it('preview writes a contact sheet PNG', async () => {
