@@ -42,7 +42,8 @@ export function splitPlan(assetRoot: string): { assignment: SplitAssignment; not
   const out: SplitAssignment = {};
   for (const [kind, splits] of Object.entries(raw)) {
     const target = kind.startsWith('garment:') ? 'garment' : kind;
-    const merged = (out[target] ??= { train: [], validation: [], test: [] });
+    out[target] ??= { train: [], validation: [], test: [] };
+    const merged = out[target];
     // A category with everything in train (too few items to split): move one item out so that
     // validation and test have their own, shared between the two of them only.
     if (splits.validation.length === 0 && splits.test.length === 0 && splits.train.length >= 2) {
