@@ -11,22 +11,13 @@ APT_PACKAGES=(python3 python3-venv python3-torch python3-torchvision python3-ope
   python3-numpy python3-yaml python3-matplotlib python3-pytest)
 PY=/usr/bin/python3
 
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup-env: missing Debian packages: ${missing[*]}" >&2
-    echo "setup-env: install them as root (apt-get install -y ${missing[*]}), or follow" >&2
-    echo "setup-env: training/README.md for pip/CUDA; the Python tests will be skipped until then." >&2
-    # In CI this is an error; on a developer machine the TypeScript tests still run.
-    [ "${CI:-}" = "true" ] && exit 1
-    exit 0
-  fi
-  echo "setup-env: installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# shellcheck source=../scripts/apt.sh
+source "$here/../scripts/apt.sh"
+if ! apt_install_missing "the trainer" "${APT_PACKAGES[@]}"; then
+  echo "setup-env: or follow training/README.md for pip/CUDA; the Python tests are skipped until then." >&2
+  # In CI this is an error; on a developer machine the TypeScript tests still run.
+  [ "${CI:-}" = "true" ] && exit 1
+  exit 0
 fi
 
 if [ ! -x "$here/.venv/bin/python" ]; then

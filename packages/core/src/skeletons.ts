@@ -509,6 +509,35 @@ function getEntry(name: string): Entry {
  * Looks up a skeleton by name. `''` is an alias of the canonical set (`smpl+head_30`).
  * Throws `GeometryError('unknown-skeleton')` listing the available names otherwise.
  */
+/**
+ * What is wrong with a joint-set definition read from JSON (a model descriptor, a dataset
+ * manifest): names must be a non-empty list of strings, `mirror` an involutive permutation of
+ * the joints, `edges` pairs of joint indices. Each problem names the field in quotes; [] = valid.
+ */
+export function skeletonDefinitionProblems(names: unknown, edges: unknown, mirror: unknown): string[] {
+  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
+    return ['"joint_names" must be a non-empty list of strings'];
+  }
+  const j = names.length;
+  const isIndex = (x: unknown) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < j;
+  const out: string[] = [];
+  if (
+    !Array.isArray(mirror) ||
+    mirror.length !== j ||
+    !mirror.every(isIndex) ||
+    mirror.some((m, i) => mirror[m as number] !== i)
+  ) {
+    out.push(`"mirror" must list ${j} joint indices, an involutive permutation (left ↔ right)`);
+  }
+  if (
+    !Array.isArray(edges) ||
+    !edges.every((e) => Array.isArray(e) && e.length === 2 && e.every(isIndex))
+  ) {
+    out.push('"edges" must be pairs of joint indices');
+  }
+  return out;
+}
+
 export function getSkeleton(name: string): Skeleton {
   return getEntry(name).skeleton;
 }

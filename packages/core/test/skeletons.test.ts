@@ -8,6 +8,7 @@ import {
   jointParents,
   listSkeletons,
   type Skeleton,
+  skeletonDefinitionProblems,
   typicalBoneLengthsMm,
 } from '../src/skeletons.js';
 import { expectGeometryError, maxAbsDiff } from './assertions.js';
@@ -579,5 +580,28 @@ describe('convertPoses / convertPoseBatch', () => {
       'non-finite',
       /joint 3 \(spi1\), coordinate y/,
     );
+  });
+});
+
+describe('skeletonDefinitionProblems', () => {
+  it('accepts every registered skeleton', () => {
+    for (const name of listSkeletons()) {
+      const s = getSkeleton(name);
+      expect(skeletonDefinitionProblems(s.jointNames, s.edges, s.mirror), name).toEqual([]);
+    }
+  });
+
+  it('names what is wrong', () => {
+    expect(skeletonDefinitionProblems([], [], [])).toEqual([
+      '"joint_names" must be a non-empty list of strings',
+    ]);
+    // Not an involution: 0 → 1 but 1 → 2.
+    expect(skeletonDefinitionProblems(['a', 'b', 'c'], [[0, 1]], [1, 2, 0])[0]).toMatch(
+      /"mirror" must list 3 joint indices/,
+    );
+    expect(skeletonDefinitionProblems(['a', 'b'], [[0, 2]], [0, 1])).toEqual([
+      '"edges" must be pairs of joint indices',
+    ]);
+    expect(skeletonDefinitionProblems(['a', 'b'], [[0, 1.5]], [1, 0])).toHaveLength(1);
   });
 });

@@ -3,6 +3,7 @@
  * network `model.onnx`. This file parses and validates descriptors; it has no I/O (the Node
  * loader is in model-package-node.ts, the browser fetches the same two files).
  */
+import { skeletonDefinitionProblems } from '../../core/src/skeletons.js';
 
 export const MODEL_FORMAT = 'metrabs-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -87,30 +88,10 @@ export function parseModelDescriptor(json: unknown, where = 'metrabs.json'): Mod
     tikhonov: num(geo, 'tikhonov', where, (v) => v >= 0),
   };
   const names = d['joint_names'];
-  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
-    fail(where, '"joint_names" must be a non-empty list of strings');
-  }
-  const j = names.length;
   const mirror = d['mirror'];
-  if (
-    !Array.isArray(mirror) ||
-    mirror.length !== j ||
-    !mirror.every((m) => Number.isInteger(m) && m >= 0 && m < j)
-  ) {
-    fail(where, `"mirror" must list ${j} joint indices`);
-  }
   const edges = d['edges'];
-  if (
-    !Array.isArray(edges) ||
-    !edges.every(
-      (e) =>
-        Array.isArray(e) &&
-        e.length === 2 &&
-        e.every((i) => Number.isInteger(i) && i >= 0 && i < j),
-    )
-  ) {
-    fail(where, '"edges" must be pairs of joint indices');
-  }
+  const problems = skeletonDefinitionProblems(names, edges, mirror);
+  if (problems.length > 0) fail(where, problems.join('; '));
   const onnx = typeof d['onnx'] === 'string' ? (d['onnx'] as string) : 'model.onnx';
   return {
     onnx,

@@ -16,6 +16,7 @@
 import { cross3, multiply3, transpose3 } from '../../core/src/mat3.js';
 import { SynthError } from './errors.js';
 import { MOTION_JOINTS, MOTION_PARENT, type MotionClip, type MotionJoint } from './motion/index.js';
+import { swingRotation } from './rotation.js';
 
 /** The part of a rig bone that retargeting needs (heads and tails in metres, rest pose). */
 export interface RigBone {
@@ -212,39 +213,6 @@ export function frameFromTwoVectors(primary: ArrayLike<number>, secondary: Array
   const c = cross(a, b);
   // Columns a, b, c.
   return Float64Array.of(a[0], b[0], c[0], a[1], b[1], c[1], a[2], b[2], c[2]);
-}
-
-/** The smallest rotation taking direction `from` onto direction `to` (row-major 3×3). */
-export function swingRotation(from: ArrayLike<number>, to: ArrayLike<number>): Float64Array {
-  const lf = len(from);
-  const lt = len(to);
-  const f: Vec3 = [from[0]! / lf, from[1]! / lf, from[2]! / lf];
-  const t: Vec3 = [to[0]! / lt, to[1]! / lt, to[2]! / lt];
-  const c = f[0] * t[0] + f[1] * t[1] + f[2] * t[2];
-  let axis = cross(f, t);
-  let s = len(axis);
-  if (s < 1e-12) {
-    if (c > 0) return Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
-    // Opposite: turn 180° about any axis perpendicular to f.
-    axis = Math.abs(f[0]) < 0.9 ? cross(f, [1, 0, 0]) : cross(f, [0, 1, 0]);
-    s = 0;
-  }
-  const la = len(axis);
-  const [x, y, z] = [axis[0] / la, axis[1] / la, axis[2] / la];
-  const cosA = c;
-  const sinA = s;
-  const k = 1 - cosA;
-  return Float64Array.of(
-    cosA + x * x * k,
-    x * y * k - z * sinA,
-    x * z * k + y * sinA,
-    y * x * k + z * sinA,
-    cosA + y * y * k,
-    y * z * k - x * sinA,
-    z * x * k - y * sinA,
-    z * y * k + x * sinA,
-    cosA + z * z * k,
-  );
 }
 
 function childOf(j: MotionJoint): MotionJoint | null {

@@ -5,7 +5,9 @@
  * (x right, y down, z forward); `rotation` maps world → camera.
  */
 import { lookAtRotation } from '../../core/src/camera.js';
+import { multiply3 } from '../../core/src/mat3.js';
 import type { Rng } from './random.js';
+import { swingRotation } from './rotation.js';
 
 export interface SceneOptions {
   /** Horizontal field of view range in degrees. */
@@ -168,35 +170,9 @@ export function panTilt(
   };
   const a = ray(from[0], from[1]);
   const b = ray(to[0], to[1]);
-  // Rotation M (camera frame) with M a = b; new R = Mᵀ R maps the world point to ray b.
-  const axis = [
-    a[1]! * b[2]! - a[2]! * b[1]!,
-    a[2]! * b[0]! - a[0]! * b[2]!,
-    a[0]! * b[1]! - a[1]! * b[0]!,
-  ];
-  const s = Math.hypot(axis[0]!, axis[1]!, axis[2]!);
-  const c = a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!;
-  if (s < 1e-12) return camera;
-  const [x, y, z] = [axis[0]! / s, axis[1]! / s, axis[2]! / s];
-  const k = 1 - c;
-  const M = [
-    c + x * x * k,
-    x * y * k - z * s,
-    x * z * k + y * s,
-    y * x * k + z * s,
-    c + y * y * k,
-    y * z * k - x * s,
-    z * x * k - y * s,
-    z * y * k + x * s,
-    c + z * z * k,
-  ];
-  const R = camera.rotation;
-  const out = new Float64Array(9);
-  // out = M · R: a world direction d seen along a (= R d) is now seen along M a = b.
-  for (let i = 0; i < 3; i++) {
-    for (let j = 0; j < 3; j++) {
-      out[i * 3 + j] = M[i * 3]! * R[j]! + M[i * 3 + 1]! * R[3 + j]! + M[i * 3 + 2]! * R[6 + j]!;
-    }
-  }
+  // Turn the camera by M (camera frame) with M a = b: a world direction d seen along a (= R d)
+  // is then seen along M a = b.
+  if (a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]! > 1 - 1e-15) return camera;
+  const out = multiply3(swingRotation(a, b), camera.rotation);
   return { ...camera, rotation: out };
 }

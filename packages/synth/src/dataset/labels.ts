@@ -3,6 +3,7 @@
  * that every example passes before it is written, so that the trainer's reader
  * (training/metrabs_train/dataset.py) never has to skip a record we wrote. Pure.
  */
+import { skeletonDefinitionProblems } from '../../../core/src/skeletons.js';
 import { SynthError } from '../errors.js';
 import { type MaskRle, rleProblems } from './rle.js';
 
@@ -497,33 +498,8 @@ export function validateExample(
 /** Problems with a skeleton (the reader refuses a manifest whose skeleton has any). */
 export function skeletonProblems(s: unknown): string[] {
   if (!isObject(s)) return ['skeleton must be an object'];
-  const names = s['joint_names'];
-  const mirror = s['mirror'];
-  const edges = s['edges'];
   if (typeof s['name'] !== 'string') return ['skeleton.name must be a string'];
-  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
-    return ['skeleton.joint_names must be a non-empty list of strings'];
-  }
-  const j = names.length;
-  const out: string[] = [];
-  if (
-    !Array.isArray(mirror) ||
-    mirror.length !== j ||
-    !mirror.every((m) => Number.isInteger(m) && m >= 0 && m < j) ||
-    mirror.some((m, i) => mirror[m as number] !== i)
-  ) {
-    out.push(`skeleton.mirror must be an involutive permutation of ${j} joints`);
-  }
-  if (
-    !Array.isArray(edges) ||
-    !edges.every(
-      (e) =>
-        Array.isArray(e) &&
-        e.length === 2 &&
-        e.every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < j),
-    )
-  ) {
-    out.push('skeleton.edges must be pairs of joint indices');
-  }
-  return out;
+  return skeletonDefinitionProblems(s['joint_names'], s['edges'], s['mirror']).map(
+    (p) => `skeleton.${p.replace(/"/, '').replace(/"/, '')}`,
+  );
 }
