@@ -78,6 +78,15 @@ function addModelOptions(command: Command): Command {
     );
 }
 
+/** Options shared by `synth [run]` and `synth preview`: what is rendered, from which assets. */
+function addSceneOptions(command: Command): Command {
+  return command
+    .option('--split <name>', 'train, validation or test', 'train')
+    .option('--seed <n>', 'random seed: same seed, same images and labels', parseSeed, 1)
+    .option('--assets <dir>', 'asset folder (default: $METRABS_ASSETS, else ../shared/data)')
+    .option('--size <px>', 'square image size (default 512)', parseImageSize);
+}
+
 export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command {
   const program = new Command('metrabs');
   program
@@ -186,12 +195,9 @@ ${EXIT_CODE_HELP}`,
     .command('run', { isDefault: true })
     .description('render a dataset split (the default when no subcommand is given)')
     .option('--out <dir>', 'dataset folder (created, or resumed if it exists)', './synth-data')
-    .option('--count <n>', 'images in this split (default 1000)', parsePositiveInt, 1000)
-    .option('--split <name>', 'train, validation or test', 'train')
-    .option('--seed <n>', 'random seed: same seed, same images and labels', parseSeed, 1)
+    .option('--count <n>', 'images in this split (default 1000)', parsePositiveInt, 1000);
+  addSceneOptions(synthRun)
     .option('--workers <n>', 'render processes (default 1; at most one per core)', parsePositiveInt)
-    .option('--assets <dir>', 'asset folder (default: $METRABS_ASSETS, else ../shared/data)')
-    .option('--size <px>', 'square image size (default 512)', parseImageSize)
     .option('--shard-size <n>', 'images per shard file (default 100)', parsePositiveInt)
     .option(
       '--progress-every <n>',
@@ -220,12 +226,9 @@ ${EXIT_CODE_HELP}`,
     .command('preview')
     .description('render a few images and write a contact sheet PNG with the labels drawn')
     .option('--out <file.png>', 'output PNG', './synth-preview.png')
-    .option('--count <n>', 'images (default 16)', parsePositiveInt, 16)
-    .option('--split <name>', 'train, validation or test', 'train')
-    .option('--seed <n>', 'random seed', parseSeed, 1)
+    .option('--count <n>', 'images (default 16)', parsePositiveInt, 16);
+  addSceneOptions(preview)
     .option('--columns <n>', 'images per row (default 4)', parsePositiveInt)
-    .option('--assets <dir>', 'asset folder (default: $METRABS_ASSETS, else ../shared/data)')
-    .option('--size <px>', 'square image size (default 512)', parseImageSize)
     .action(async (options) => {
       const { runSynthPreview } = await import('./commands/synth.js');
       setExit(await runSynthPreview(options, io));
