@@ -195,7 +195,7 @@ ${EXIT_CODE_HELP}`,
     .command('run', { isDefault: true })
     .description('render a dataset split (the default when no subcommand is given)')
     .option('--out <dir>', 'dataset folder (created, or resumed if it exists)', './synth-data')
-    .option('--count <n>', 'images in this split (default 1000)', parsePositiveInt, 1000);
+    .option('--count <n>', 'images in this split', parsePositiveInt, 1000);
   addSceneOptions(synthRun)
     .option('--workers <n>', 'render processes (default 1; at most one per core)', parsePositiveInt)
     .option('--shard-size <n>', 'images per shard file (default 100)', parsePositiveInt)
@@ -226,7 +226,7 @@ ${EXIT_CODE_HELP}`,
     .command('preview')
     .description('render a few images and write a contact sheet PNG with the labels drawn')
     .option('--out <file.png>', 'output PNG', './synth-preview.png')
-    .option('--count <n>', 'images (default 16)', parsePositiveInt, 16);
+    .option('--count <n>', 'images', parsePositiveInt, 16);
   addSceneOptions(preview)
     .option('--columns <n>', 'images per row (default 4)', parsePositiveInt)
     .action(async (options) => {
