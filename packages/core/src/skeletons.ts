@@ -514,7 +514,11 @@ function getEntry(name: string): Entry {
  * manifest): names must be a non-empty list of strings, `mirror` an involutive permutation of
  * the joints, `edges` pairs of joint indices. Each problem names the field in quotes; [] = valid.
  */
-export function skeletonDefinitionProblems(names: unknown, edges: unknown, mirror: unknown): string[] {
+export function skeletonDefinitionProblems(
+  names: unknown,
+  edges: unknown,
+  mirror: unknown,
+): string[] {
   if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
     return ['"joint_names" must be a non-empty list of strings'];
   }
