@@ -24,11 +24,10 @@ import { homedir } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
+import { YOLOX_NANO_SHA256 } from '../runtime/src/detector-file.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../..');
-
-export const YOLOX_NANO_SHA256 = '695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14';
 
 /** Site path (relative to the site root) → absolute source file. */
 export type AssetMap = Map<string, string>;

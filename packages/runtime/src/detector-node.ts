@@ -10,18 +10,24 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import {
+  YOLOX_NANO_BYTES,
+  YOLOX_NANO_FILENAME,
+  YOLOX_NANO_LICENSE_URL,
+  YOLOX_NANO_SHA256,
+  YOLOX_NANO_URL,
+} from './detector-file.js';
 import { createOrtSession } from './ort-session.js';
 import { YoloxPersonDetector } from './yolox.js';
 
 export const DETECTOR_ENV_VAR = 'METRABS_DETECTOR';
-export const YOLOX_NANO_FILENAME = 'yolox_nano.onnx';
-export const YOLOX_NANO_BYTES = 3_660_092;
-export const YOLOX_NANO_SHA256 = '695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14';
-/** The file at a pinned commit of Kazuhito00/YOLOX-ONNX-TFLite-Sample (Apache-2.0). */
-export const YOLOX_NANO_URL =
-  'https://github.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/raw/3d4f1119d0694200671c08069ecb847aa0d8495a/model/yolox_nano.onnx';
-export const YOLOX_NANO_LICENSE_URL =
-  'https://github.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/blob/3d4f1119d0694200671c08069ecb847aa0d8495a/LICENSE';
+export {
+  YOLOX_NANO_BYTES,
+  YOLOX_NANO_FILENAME,
+  YOLOX_NANO_LICENSE_URL,
+  YOLOX_NANO_SHA256,
+  YOLOX_NANO_URL,
+} from './detector-file.js';
 
 export type DetectorNotFoundReason = 'missing' | 'checksum-mismatch';
 

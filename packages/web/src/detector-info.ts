@@ -1,12 +1,14 @@
 /** The person detector file the page expects, and how to get it (docs/detector.md). Pure. */
 
-export const YOLOX_NANO_FILENAME = 'yolox_nano.onnx';
-export const YOLOX_NANO_BYTES = 3_660_092;
-export const YOLOX_NANO_SHA256 = '695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14';
-export const YOLOX_NANO_URL =
-  'https://github.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/raw/3d4f1119d0694200671c08069ecb847aa0d8495a/model/yolox_nano.onnx';
-export const YOLOX_NANO_LICENSE_URL =
-  'https://github.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/blob/3d4f1119d0694200671c08069ecb847aa0d8495a/LICENSE';
+import {
+  YOLOX_NANO_BYTES,
+  YOLOX_NANO_FILENAME,
+  YOLOX_NANO_LICENSE_URL,
+  YOLOX_NANO_SHA256,
+  YOLOX_NANO_URL,
+} from '../../runtime/src/detector-file.js';
+
+export { YOLOX_NANO_SHA256 };
 
 /** Lines telling the user where the detector comes from and where to put it. */
 export function detectorHelp(expectedUrl: string): string[] {
