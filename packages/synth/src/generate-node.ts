@@ -9,6 +9,7 @@
 import sharp from 'sharp';
 import * as THREE from 'three';
 import { Camera } from '../../core/src/camera.js';
+import { annotatePerson, round } from './annotate.js';
 import { type BackgroundEntry, Backgrounds, listBackgrounds } from './background-node.js';
 import {
   type BodyCatalog,
@@ -19,30 +20,24 @@ import {
   seamlessNormals,
 } from './body/index.js';
 import { bodySkinWeights } from './body/person.js';
-import type { ExampleLabels, PersonLabels, SplitName, Vec2, Vec3 } from './dataset/labels.js';
-import { encodeMask, maskBox } from './dataset/rle.js';
+import type { ExampleLabels, PersonLabels, SplitName, Vec3 } from './dataset/labels.js';
 import { coveringIntrinsics, distortImage } from './distort.js';
 import { SynthError } from './errors.js';
-import {
-  CANONICAL,
-  canonicalJoints,
-  compileJointMap,
-  type JointMap,
-  jointDepthTolerance,
-} from './joints.js';
+import { canonicalJoints, compileJointMap, type JointMap } from './joints.js';
 import { listMotionClips, loadClip, type MotionCatalogEntry } from './motion/catalog-node.js';
 import { type MotionClip, mirrorClip, sampleFrames } from './motion/index.js';
 import { createRng, type Rng } from './random.js';
-import { HeadlessRenderer, type LabelImage, pinholeCamera } from './render/renderer-node.js';
+import { HeadlessRenderer, pinholeCamera } from './render/renderer-node.js';
 import { poseRig, prepareRetargeting, type Retargeting } from './retarget.js';
 import {
   DEFAULT_SCENE_OPTIONS,
-  panTilt,
+  limitDistortion,
   placePeople,
-  type SampledCamera,
   type SceneOptions,
   sampleCamera,
+  truncateOne,
 } from './scene.js';
+import { addLights, addOccluders, hairTone } from './scene-objects.js';
 import { skinVertices } from './skinning.js';
 import type { SplitAssignment } from './splits.js';
 
@@ -553,25 +548,6 @@ export class ExampleGenerator {
   }
 }
 
-const HAIR_TONES: [number, number, number][] = [
-  [0.12, 0.09, 0.07], // black
-  [0.3, 0.2, 0.13], // dark brown
-  [0.55, 0.38, 0.24], // brown
-  [0.95, 0.8, 0.55], // blonde
-  [0.7, 0.35, 0.2], // auburn
-  [0.85, 0.85, 0.85], // grey
-];
-
-function hairTone(rng: Rng): THREE.Color {
-  const [r, g, b] = HAIR_TONES[rng.weighted([3, 4, 3, 2, 1, 1])]!;
-  const k = rng.uniform(0.85, 1.15);
-  return new THREE.Color().setRGB(
-    Math.min(1, r * k * 1.6),
-    Math.min(1, g * k * 1.6),
-    Math.min(1, b * k * 1.6),
-  );
-}
-
 /** How far the source's lowest toe is above the clip's floor at `frame` (metres, ≥ 0). */
 const floorCache = new WeakMap<MotionClip, number>();
 function airborneHeight(clip: MotionClip, frame: number): number {
@@ -601,229 +577,6 @@ function distinctIndices(rng: Rng, n: number, k: number): number[] {
   return all.slice(0, Math.min(k, n));
 }
 
-/** Moves the camera so that the person's box crosses a random image border by 15–60%. */
-function truncateOne(
-  rng: Rng,
-  camera: SampledCamera,
-  jointsM: Float64Array,
-  W: number,
-  H: number,
-): SampledCamera {
-  const core = new Camera({
-    intrinsicMatrix: camera.intrinsics,
-    rotation: camera.rotation,
-    opticalCenter: [camera.center[0]! * 1000, camera.center[1]! * 1000, camera.center[2]! * 1000],
-  });
-  const world = Float64Array.from(jointsM, (v) => v * 1000);
-  const cam = core.worldToCamera(world);
-  for (let j = 2; j < cam.length; j += 3) if (!(cam[j]! > 100)) return camera; // behind: leave it
-  const uv = core.worldToImage(world);
-  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < uv.length; i += 2) {
-    x0 = Math.min(x0, uv[i]!);
-    x1 = Math.max(x1, uv[i]!);
-    y0 = Math.min(y0, uv[i + 1]!);
-    y1 = Math.max(y1, uv[i + 1]!);
-  }
-  const cx = (x0 + x1) / 2;
-  const cy = (y0 + y1) / 2;
-  const out = rng.uniform(0.15, 0.6); // fraction of the box beyond the border
-  const side = rng.int(0, 3);
-  let to: [number, number];
-  if (side === 0) to = [-0.5 - (x1 - x0) * (out - 0.5), cy];
-  else if (side === 1) to = [W - 0.5 + (x1 - x0) * (out - 0.5), cy];
-  else if (side === 2) to = [cx, -0.5 - (y1 - y0) * (out - 0.5)];
-  else to = [cx, H - 0.5 + (y1 - y0) * (out - 0.5)];
-  return panTilt(camera, [cx, cy], to);
-}
-
-/** Keeps radial distortion monotonic over the whole image (no fold-over at the corners). */
-function limitDistortion(camera: SampledCamera, W: number, H: number): SampledCamera {
-  const d = camera.distortion;
-  if (d.every((v) => v === 0)) return camera;
-  const K = camera.intrinsics;
-  const rx = Math.max(K[2]! + 0.5, W - 0.5 - K[2]!) / K[0]!;
-  const ry = Math.max(K[5]! + 0.5, H - 0.5 - K[5]!) / K[4]!;
-  const r2 = rx * rx + ry * ry;
-  // d/dr [r (1 + k1 r² + k2 r⁴)] = 1 + 3 k1 r² + 5 k2 r⁴ must stay ≥ 0.4 up to the corner.
-  const slope = 1 + 3 * d[0]! * r2 + 5 * d[1]! * r2 * r2;
-  if (slope >= 0.4) return camera;
-  const scale = 0.6 / (1 - slope);
-  const distortion = Float64Array.from(d, (v) => v * scale);
-  return { ...camera, distortion };
-}
-
-function addLights(scene: THREE.Scene, rng: Rng, tint: [number, number, number]): void {
-  const sky = new THREE.Color().setRGB(
-    0.55 + 0.45 * tint[0],
-    0.55 + 0.45 * tint[1],
-    0.55 + 0.45 * tint[2],
-  );
-  // Some light bounces up from the ground too (a dark underside reads as a silhouette).
-  const ground = new THREE.Color().setRGB(
-    0.2 + 0.35 * tint[0],
-    0.2 + 0.35 * tint[1],
-    0.2 + 0.35 * tint[2],
-  );
-  scene.add(new THREE.HemisphereLight(sky, ground, rng.uniform(0.8, 2.2)));
-  const lights = rng.int(1, 2);
-  for (let i = 0; i < lights; i++) {
-    const warm = rng.uniform(-0.15, 0.15);
-    const light = new THREE.DirectionalLight(
-      new THREE.Color().setRGB(1 + warm, 1, 1 - warm),
-      rng.uniform(0.8, 3),
-    );
-    const el = rng.uniform(0.2, 1.3);
-    const az = rng.uniform(-Math.PI, Math.PI);
-    light.position.set(Math.cos(el) * Math.sin(az), Math.sin(el), Math.cos(el) * Math.cos(az));
-    scene.add(light);
-  }
-}
-
-/** Random boxes, cylinders and spheres between the camera and the people (≈30% of images). */
-function addOccluders(
-  scene: THREE.Scene,
-  rng: Rng,
-  camera: SampledCamera,
-  people: Float64Array[],
-): THREE.Mesh[] {
-  if (people.length === 0 || !rng.chance(0.3)) return [];
-  const out: THREE.Mesh[] = [];
-  const n = rng.int(1, 2);
-  for (let i = 0; i < n; i++) {
-    const joints = rng.pick(people);
-    const j = rng.int(0, joints.length / 3 - 1);
-    const target = [joints[j * 3]!, joints[j * 3 + 1]!, joints[j * 3 + 2]!];
-    const t = rng.uniform(0.35, 0.8); // fraction of the way from the camera to the joint
-    const c = camera.center;
-    const pos = [0, 1, 2].map((k) => c[k]! + t * (target[k]! - c[k]!));
-    // Sized to hide a part of the person, not all of it: seen from the camera the object spans
-    // 15–45% of a 1.7 m person's height at the person's distance.
-    const size = rng.uniform(0.15, 0.45) * 1.7 * t;
-    const kind = rng.int(0, 2);
-    const geometry =
-      kind === 0
-        ? new THREE.BoxGeometry(size * rng.uniform(0.5, 2), size * rng.uniform(0.5, 2), size)
-        : kind === 1
-          ? new THREE.CylinderGeometry(size / 2, size / 2, size * rng.uniform(1, 2.5), 24)
-          : new THREE.SphereGeometry(size / 2, 24, 16);
-    const material = new THREE.MeshStandardMaterial({
-      color: new THREE.Color().setHSL(rng(), rng.uniform(0.1, 0.8), rng.uniform(0.2, 0.7)),
-      roughness: rng.uniform(0.3, 1),
-      metalness: rng.uniform(0, 0.3),
-    });
-    const mesh = new THREE.Mesh(geometry, material);
-    mesh.position.set(pos[0]!, pos[1]!, pos[2]!);
-    mesh.rotation.set(
-      rng.uniform(-0.4, 0.4),
-      rng.uniform(-Math.PI, Math.PI),
-      rng.uniform(-0.4, 0.4),
-    );
-    mesh.updateMatrixWorld(true);
-    scene.add(mesh);
-    out.push(mesh);
-  }
-  return out;
-}
-
-/**
- * Labels of one person from the label image: joints in camera mm and pixels, in-image and
- * occlusion flags, box and mask of the visible pixels. Null when too little of them is visible.
- */
-export function annotatePerson(
-  camera: Camera,
-  labels: LabelImage,
-  id: number,
-  jointsWorldM: Float64Array,
-  minVisiblePixels: number,
-): PersonLabels | null {
-  const { width: W, height: H } = labels;
-  const mask = new Uint8Array(W * H);
-  let area = 0;
-  let touchesBorder = false;
-  for (let i = 0; i < mask.length; i++) {
-    if (labels.ids[i] === id) {
-      mask[i] = 1;
-      area++;
-      const x = i % W;
-      const y = (i - x) / W;
-      if (x === 0 || y === 0 || x === W - 1 || y === H - 1) touchesBorder = true;
-    }
-  }
-  if (area < minVisiblePixels) return null;
-  const box = maskBox(mask, W, H);
-  if (!box) return null;
-  const world = Float64Array.from(jointsWorldM, (v) => v * 1000);
-  const cam = camera.worldToCamera(world);
-  const px = camera.worldToImage(world);
-  const J = cam.length / 3;
-  const joints3d: Vec3[] = [];
-  const joints2d: Vec2[] = [];
-  const inImage: (0 | 1)[] = [];
-  const occluded: (0 | 1)[] = [];
-  const valid: (0 | 1)[] = [];
-  for (let j = 0; j < J; j++) {
-    const z = cam[j * 3 + 2]!;
-    const u = px[j * 2]!;
-    const v = px[j * 2 + 1]!;
-    const ok = z > 1 && Number.isFinite(u) && Number.isFinite(v);
-    valid.push(ok ? 1 : 0);
-    joints3d.push(ok ? [round(cam[j * 3]!, 2), round(cam[j * 3 + 1]!, 2), round(z, 2)] : [0, 0, 0]);
-    joints2d.push(ok ? [round(u, 3), round(v, 3)] : [0, 0]);
-    const inside = ok && u >= -0.5 && u <= W - 0.5 && v >= -0.5 && v <= H - 0.5;
-    inImage.push(inside ? 1 : 0);
-    occluded.push(
-      inside && isOccluded(labels, u, v, z, jointDepthTolerance(CANONICAL.jointNames[j]!)) ? 1 : 0,
-    );
-  }
-  const truncated = touchesBorder || inImage.some((f, j) => f === 0 && valid[j] === 1);
-  return {
-    box: box.map((v) => round(v, 2)) as [number, number, number, number],
-    joints3d,
-    joints2d,
-    joint_valid: valid,
-    in_image: inImage,
-    occluded,
-    truncated,
-    mask: encodeMask(mask, W, H),
-  };
-}
-
-/**
- * A joint is hidden when, around its pixel, every visible surface is another object (or this
- * body) lying well in front of it: closer than the joint's depth minus how deep it sits inside
- * the body (`tolerance`). A 3×3 neighbourhood forgives thin-limb rasterisation.
- */
-function isOccluded(
-  labels: LabelImage,
-  u: number,
-  v: number,
-  depthMm: number,
-  toleranceM: number,
-): boolean {
-  const x0 = Math.round(u);
-  const y0 = Math.round(v);
-  const limit = depthMm - toleranceM * 1000 - 30;
-  let seen = 0;
-  for (let dy = -1; dy <= 1; dy++) {
-    for (let dx = -1; dx <= 1; dx++) {
-      const x = x0 + dx;
-      const y = y0 + dy;
-      if (x < 0 || y < 0 || x >= labels.width || y >= labels.height) continue;
-      const i = y * labels.width + x;
-      const other = labels.ids[i]!;
-      seen++;
-      if (other === 0) return false; // background: nothing in front
-      if (labels.depthMm[i]! >= limit) return false; // this surface is not in front of the joint
-    }
-  }
-  return seen > 0;
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-}
 function roundVec(v: ArrayLike<number>): number[] {
   return Array.from(v, (x) => round(x, 6));
 }

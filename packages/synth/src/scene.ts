@@ -4,7 +4,7 @@
  * World frame: metres, Y up, ground at y = 0. Camera convention as in docs/geometry.md
  * (x right, y down, z forward); `rotation` maps world → camera.
  */
-import { lookAtRotation } from '../../core/src/camera.js';
+import { Camera, lookAtRotation } from '../../core/src/camera.js';
 import { multiply3 } from '../../core/src/mat3.js';
 import type { Rng } from './random.js';
 import { swingRotation } from './rotation.js';
@@ -175,4 +175,56 @@ export function panTilt(
   if (a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]! > 1 - 1e-15) return camera;
   const out = multiply3(swingRotation(a, b), camera.rotation);
   return { ...camera, rotation: out };
+}
+
+/** Moves the camera so that the person's box crosses a random image border by 15–60%. */
+export function truncateOne(
+  rng: Rng,
+  camera: SampledCamera,
+  jointsM: Float64Array,
+  W: number,
+  H: number,
+): SampledCamera {
+  const core = new Camera({
+    intrinsicMatrix: camera.intrinsics,
+    rotation: camera.rotation,
+    opticalCenter: [camera.center[0]! * 1000, camera.center[1]! * 1000, camera.center[2]! * 1000],
+  });
+  const world = Float64Array.from(jointsM, (v) => v * 1000);
+  const cam = core.worldToCamera(world);
+  for (let j = 2; j < cam.length; j += 3) if (!(cam[j]! > 100)) return camera; // behind: leave it
+  const uv = core.worldToImage(world);
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < uv.length; i += 2) {
+    x0 = Math.min(x0, uv[i]!);
+    x1 = Math.max(x1, uv[i]!);
+    y0 = Math.min(y0, uv[i + 1]!);
+    y1 = Math.max(y1, uv[i + 1]!);
+  }
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  const out = rng.uniform(0.15, 0.6); // fraction of the box beyond the border
+  const side = rng.int(0, 3);
+  let to: [number, number];
+  if (side === 0) to = [-0.5 - (x1 - x0) * (out - 0.5), cy];
+  else if (side === 1) to = [W - 0.5 + (x1 - x0) * (out - 0.5), cy];
+  else if (side === 2) to = [cx, -0.5 - (y1 - y0) * (out - 0.5)];
+  else to = [cx, H - 0.5 + (y1 - y0) * (out - 0.5)];
+  return panTilt(camera, [cx, cy], to);
+}
+
+/** Keeps radial distortion monotonic over the whole image (no fold-over at the corners). */
+export function limitDistortion(camera: SampledCamera, W: number, H: number): SampledCamera {
+  const d = camera.distortion;
+  if (d.every((v) => v === 0)) return camera;
+  const K = camera.intrinsics;
+  const rx = Math.max(K[2]! + 0.5, W - 0.5 - K[2]!) / K[0]!;
+  const ry = Math.max(K[5]! + 0.5, H - 0.5 - K[5]!) / K[4]!;
+  const r2 = rx * rx + ry * ry;
+  // d/dr [r (1 + k1 r² + k2 r⁴)] = 1 + 3 k1 r² + 5 k2 r⁴ must stay ≥ 0.4 up to the corner.
+  const slope = 1 + 3 * d[0]! * r2 + 5 * d[1]! * r2 * r2;
+  if (slope >= 0.4) return camera;
+  const scale = 0.6 / (1 - slope);
+  const distortion = Float64Array.from(d, (v) => v * scale);
+  return { ...camera, distortion };
 }
