@@ -16,7 +16,8 @@ export type RgbImage = import('../../runtime/src/node.js').RgbImage;
 /** Model-related options common to both commands (commander's camelCase names). */
 export interface ModelOptions {
   model?: string;
-  detector?: string;
+  /** Detector ONNX file; `false` = no detector (commands that bring their own boxes). */
+  detector?: string | false;
   skeleton?: string;
   fov?: number;
   intrinsics?: string;

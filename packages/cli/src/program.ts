@@ -234,7 +234,53 @@ ${EXIT_CODE_HELP}`,
       setExit(await runSynthPreview(options, io));
     });
 
-  for (const command of [detect, video, synth, synthRun, preview]) {
+  const evaluate = program
+    .command('eval')
+    .description(
+      "a model package's accuracy with the shipped pipeline: 3D metrics on a dataset split, or 2D PCK on real images",
+    )
+    .option('--model <dir>', 'model package directory (default: models/default)')
+    .option('--dataset <dir>', 'dataset folder in the metrabs format (docs/dataset-format.md)')
+    .option('--split <name>', 'split of --dataset to evaluate', 'test')
+    .option(
+      '--real [dir]',
+      'evaluate on the annotated real images instead (default: $METRABS_ASSETS/real, else ../shared/data/real)',
+    )
+    .option(
+      '--num-aug <n>',
+      'test-time augmentations per person, 1–100 (default 1, as the trainer evaluates)',
+      parseNumAug,
+    )
+    .option('--limit <n>', 'evaluate only the first n images', parsePositiveInt)
+    .option('--out <report.json>', 'also write the JSON report (metrics and settings) to this file')
+    .option('--json', 'print the JSON report to stdout instead of the table')
+    .option('--sheet <file.png>', 'with --real: a contact sheet of the predictions (2D + 3D)')
+    .option('--threads <n>', 'ONNX Runtime threads (default: one per core)', parseThreads)
+    .option(
+      '--progress-every <n>',
+      'without a terminal: print progress every n images',
+      parsePositiveInt,
+    )
+    .addHelpText(
+      'after',
+      `
+Runs the model on every example with the ground-truth boxes (no detector) and the example's
+camera, and reports MPJPE, PA-MPJPE, PCK@150, AUC (root-relative) and MRPE with its depth part,
+overall and for truncated / occluded people (definitions: docs/evaluation.md). With --real:
+2D PCK on the COCO, MPII, CrowdPose and OCHuman test images.
+
+Examples:
+  metrabs eval --model models/default --dataset data/synth --split test --out report.json
+  metrabs eval --model models/default --real --sheet real.png
+
+${EXIT_CODE_HELP}`,
+    )
+    .action(async (options) => {
+      const { runEval } = await import('./commands/eval.js');
+      setExit(await runEval(options, io));
+    });
+
+  for (const command of [detect, video, synth, synthRun, preview, evaluate]) {
     command
       .exitOverride()
       .showSuggestionAfterError(true)

@@ -1,0 +1,557 @@
+/**
+ * `metrabs eval`: the accuracy of a model package measured with the shipped inference pipeline
+ * (ONNX model + TypeScript crops and reconstruction, `Pose3DEstimator.estimatePoses` with the
+ * ground-truth boxes), either on a split of a dataset in the metrabs format (3D metrics per
+ * subset) or on the annotated real images of ../shared/data/real (2D PCK per set).
+ * Definitions: docs/evaluation.md; the pure parts live in ../eval/.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp, { type OverlayOptions } from 'sharp';
+import { getSkeleton } from '../../../core/src/index.js';
+import {
+  DatasetError,
+  type DatasetReader,
+  openDataset,
+  SkipLog,
+} from '../../../synth/src/dataset/reader-node.js';
+import { EXIT, type ExitCode, InputError, ModelError, oneLine, UsageError } from '../errors.js';
+import {
+  chooseOutputSkeleton,
+  jointCorrespondence,
+  metricsTable,
+  occludedFraction,
+  type Pck2dMetrics,
+  type Person2d,
+  type Person3d,
+  PROTOCOL,
+  pck2dMetrics,
+  pck2dTable,
+  subsetMetrics,
+} from '../eval/metrics.js';
+import { AnnotationError, parseRealSet, REAL_SETS, type RealSet } from '../eval/real.js';
+import { stringifyJson } from '../format.js';
+import {
+  type Estimator,
+  loadRuntime,
+  openEstimator,
+  type PoseOptions,
+  type RgbImage,
+} from '../pipeline.js';
+import { createProgress } from '../progress.js';
+import { overlayPng, scenePng } from '../render/raster.js';
+import type { Io } from './detect.js';
+
+export interface EvalOptions {
+  model?: string;
+  dataset?: string;
+  /** `--real [dir]`: true without a value. */
+  real?: string | boolean;
+  split: string;
+  numAug?: number;
+  limit?: number;
+  out?: string;
+  json?: boolean;
+  sheet?: string;
+  threads?: number;
+  progressEvery?: number;
+}
+
+/** Default test-time augmentations of `eval`: 1, as the trainer's evaluation (no augmentation). */
+export const EVAL_DEFAULT_NUM_AUG = 1;
+
+/** `../shared/data/real` beside the repository. */
+export const DEFAULT_REAL_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../../shared/data/real',
+);
+
+/** `--real DIR`, else `$METRABS_ASSETS/real`, else ../shared/data/real beside the repository. */
+export function resolveRealDir(real: string | boolean | undefined): string {
+  if (typeof real === 'string') return resolve(real);
+  const assets = process.env['METRABS_ASSETS'];
+  return assets ? resolve(assets, 'real') : DEFAULT_REAL_DIR;
+}
+
+function checkOptions(options: EvalOptions): 'dataset' | 'real' {
+  const real = options.real !== undefined && options.real !== false;
+  if (real && options.dataset !== undefined) {
+    throw new UsageError('give either --dataset DIR or --real [DIR], not both');
+  }
+  if (!real && options.dataset === undefined) {
+    throw new UsageError('nothing to evaluate: give --dataset DIR or --real [DIR]');
+  }
+  if (options.sheet !== undefined && !real) {
+    throw new UsageError('--sheet needs --real (a contact sheet of the real images)');
+  }
+  return real ? 'real' : 'dataset';
+}
+
+function writeOutput(path: string, text: string | Buffer, what: string): void {
+  try {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new InputError(`cannot write the ${what} ${path}: ${oneLine(e)}`);
+  }
+}
+
+function secondsText(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+async function estimate(
+  estimator: Estimator,
+  image: RgbImage,
+  boxes: number[][],
+  o: PoseOptions,
+  where: string,
+) {
+  try {
+    return await estimator.estimatePoses(image, boxes, o);
+  } catch (e) {
+    const name = (e as Error)?.name;
+    if (name === 'GeometryError' || e instanceof RangeError) {
+      throw new InputError(`${where}: ${oneLine(e)}`);
+    }
+    throw e;
+  }
+}
+
+/** World up in the camera frame: `R · up` with the extrinsics' rotation, else `up`. */
+export function upInCamera(up: number[], extrinsics: number[][] | null | undefined): number[] {
+  if (!extrinsics) return [...up];
+  return [0, 1, 2].map(
+    (r) => extrinsics[r]![0]! * up[0]! + extrinsics[r]![1]! * up[1]! + extrinsics[r]![2]! * up[2]!,
+  );
+}
+
+export async function runEval(options: EvalOptions, io: Io): Promise<ExitCode> {
+  const mode = checkOptions(options);
+  return mode === 'dataset' ? evalDataset(options, io) : evalReal(options, io);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dataset splits (3D)
+
+async function openReader(dir: string, split: string): Promise<DatasetReader> {
+  try {
+    const reader = await openDataset(dir);
+    reader.split(split);
+    return reader;
+  } catch (e) {
+    if (e instanceof DatasetError) throw new InputError(`dataset: ${e.message}`);
+    throw e;
+  }
+}
+
+async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
+  const reader = await openReader(options.dataset!, options.split);
+  const splitInfo = reader.split(options.split);
+  const started = performance.now();
+  const { estimator, info } = await openEstimator({
+    model: options.model,
+    detector: false,
+    threads: options.threads,
+  });
+  const rt = await loadRuntime();
+  const numAug = options.numAug ?? EVAL_DEFAULT_NUM_AUG;
+  const gtNames = reader.jointNames;
+  const wanted = reader.manifest.skeleton.name;
+  const outSkeleton = chooseOutputSkeleton(estimator.availableSkeletons(), info.skeleton, wanted);
+  const corr = jointCorrespondence([...getSkeleton(outSkeleton).jointNames], gtNames);
+  const root = corr.gt.indexOf(PROTOCOL.rootJoint);
+  if (root < 0) {
+    throw new ModelError(
+      `the model's joint set (${outSkeleton}) has no joint "${gtNames[PROTOCOL.rootJoint]}", the root joint of the dataset's skeleton ${wanted}`,
+    );
+  }
+  io.stderr(
+    `metrabs: model ${info.dir} (${info.backbone}, ${info.skeleton}) loaded in ${secondsText(performance.now() - started)}; ` +
+      `evaluating ${corr.names.length} of ${gtNames.length} joints of ${wanted}\n`,
+  );
+
+  const total =
+    options.limit !== undefined ? Math.min(options.limit, splitInfo.examples) : splitInfo.examples;
+  const progress = createProgress(`eval ${options.split}`, total, {
+    tty: process.stderr.isTTY === true,
+    every: options.progressEvery ?? 25,
+    write: io.stderr,
+    unit: 'images',
+  });
+  const evalSkips = new SkipLog();
+  const people: Person3d[] = [];
+  let images = 0;
+  let without3d = 0;
+  let excluded = 0;
+  const t0 = performance.now();
+  try {
+    for await (const ex of reader.examples(options.split, { verifySha256: true })) {
+      if (options.limit !== undefined && images >= options.limit) break;
+      images++;
+      const where = `${ex.shard}:${ex.key}`;
+      const labeled = ex.labels.people.filter((p) => p.joints3d !== null);
+      without3d += ex.labels.people.length - labeled.length;
+      if (labeled.length === 0) {
+        progress.update(images, 0);
+        continue;
+      }
+      let image: RgbImage;
+      try {
+        image = await rt.loadImage(ex.image);
+      } catch (e) {
+        evalSkips.add('undecodable image', `${where} (${oneLine(e)})`);
+        continue;
+      }
+      const { width, height } = ex.labels.image;
+      if (width > 0 && height > 0 && (image.width !== width || image.height !== height)) {
+        evalSkips.add('image size differs from the labels', where);
+        continue;
+      }
+      const cam = ex.labels.camera;
+      const o: PoseOptions = {
+        skeleton: outSkeleton,
+        numAug,
+        intrinsicMatrix: cam.intrinsic_matrix,
+        distortionCoeffs: cam.distortion_coeffs,
+        worldUpVector: upInCamera(cam.world_up, cam.extrinsic_matrix),
+      };
+      const result = await estimate(
+        estimator,
+        image,
+        labeled.map((p) => p.box),
+        o,
+        where,
+      );
+      const poses = result.poses3d as number[][][];
+      labeled.forEach((p, k) => {
+        const valid = corr.gt.map((g) => p.joint_valid[g] === 1);
+        if (!valid[root] || valid.filter(Boolean).length < 2) {
+          excluded++;
+          return;
+        }
+        people.push({
+          pred: corr.pred.map((i) => poses[k]![i]!),
+          gt: corr.gt.map((g) => p.joints3d![g]!),
+          valid,
+          truncated: p.truncated,
+          occludedFraction: occludedFraction(
+            corr.gt.map((g) => p.joint_valid[g]),
+            corr.gt.map((g) => p.occluded[g]),
+          ),
+        });
+      });
+      progress.update(images, labeled.length);
+    }
+  } catch (e) {
+    progress.stop();
+    if (e instanceof DatasetError) throw new InputError(`dataset: ${e.message}`);
+    throw e;
+  }
+  progress.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  if (people.length === 0) {
+    throw new InputError(
+      `split "${options.split}" of ${reader.dir} has no people with 3D labels to evaluate` +
+        ` (${images} images read; ${reader.skipped.summary()})`,
+    );
+  }
+  const skipped = reader.skipped.toJSON();
+  const extra = evalSkips.toJSON();
+  const report = {
+    format: 'metrabs-eval',
+    version: 1,
+    mode: 'dataset',
+    settings: {
+      model: info.dir,
+      modelSkeleton: info.skeleton,
+      backbone: info.backbone,
+      dataset: reader.dir,
+      datasetName: reader.manifest.name,
+      split: options.split,
+      numAug,
+      limit: options.limit ?? null,
+      boxes: 'ground truth',
+      camera: 'from the labels (intrinsics, distortion, world up)',
+      outputSkeleton: outSkeleton,
+      joints: corr.names,
+      rootJoint: gtNames[PROTOCOL.rootJoint],
+      pckThresholdMm: PROTOCOL.pckThresholdMm,
+      aucThresholdsMm: { max: PROTOCOL.aucMaxMm, steps: PROTOCOL.aucSteps },
+      occludedThreshold: PROTOCOL.occludedThreshold,
+      date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    },
+    counts: {
+      images,
+      people: people.length,
+      peopleWithout3d: without3d,
+      peopleExcluded: excluded,
+    },
+    skipped: {
+      total: skipped.total + extra.total,
+      reasons: { ...skipped.reasons, ...extra.reasons },
+      examples: { ...skipped.examples, ...extra.examples },
+    },
+    metrics: subsetMetrics(people, root),
+    seconds,
+  };
+  if (options.out !== undefined) writeOutput(options.out, `${stringifyJson(report)}\n`, 'report');
+  if (options.json) {
+    io.stdout(`${stringifyJson(report)}\n`);
+  } else {
+    io.stdout(
+      `${reader.manifest.name} / ${options.split}: ${images} images, ${people.length} people, ` +
+        `num-aug ${numAug}, ${secondsText(seconds * 1000)}\n` +
+        metricsTable(report.metrics) +
+        `(MPJPE, PA-MPJPE, MRPE in mm; root joint ${gtNames[PROTOCOL.rootJoint]}; occluded: > ${PROTOCOL.occludedThreshold * 100} % of the valid joints)\n`,
+    );
+  }
+  if (report.skipped.total > 0) {
+    io.stderr(
+      `metrabs: warning: ${report.skipped.total} records skipped (see "skipped" in the report)\n`,
+    );
+  }
+  if (excluded > 0) {
+    io.stderr(`metrabs: ${excluded} people without a valid root joint were not scored\n`);
+  }
+  if (options.out !== undefined) io.stderr(`metrabs: report written to ${resolve(options.out)}\n`);
+  return EXIT.ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real images (2D)
+
+interface LoadedSet {
+  set: RealSet;
+  folder: string;
+}
+
+function loadRealSets(root: string): LoadedSet[] {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new InputError(
+      `real image folder ${root} does not exist; pass --real DIR or set METRABS_ASSETS (see docs/evaluation.md)`,
+    );
+  }
+  const out: LoadedSet[] = [];
+  for (const spec of REAL_SETS) {
+    const file = join(root, spec.file);
+    if (!existsSync(file)) continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new InputError(`cannot read the annotation file ${file}: ${oneLine(e)}`);
+    }
+    try {
+      out.push({ set: parseRealSet(spec, raw), folder: dirname(file) });
+    } catch (e) {
+      if (e instanceof AnnotationError) throw new InputError(`${file}: ${e.message}`);
+      throw e;
+    }
+  }
+  if (out.length === 0) {
+    throw new InputError(
+      `no annotation files under ${root} (expected ${REAL_SETS.map((s) => s.file).join(', ')})`,
+    );
+  }
+  return out;
+}
+
+const TILE_HEIGHT = 320;
+
+/** A grid of [overlay | 3D view] pairs, `columns` pairs per row, on a dark background. */
+async function contactSheet(pairs: Buffer[][], columns = 2): Promise<Buffer> {
+  const tiles = await Promise.all(
+    pairs.map(async (pair) => {
+      const parts = await Promise.all(
+        pair.map(async (png) => {
+          const { data, info } = await sharp(png)
+            .resize({ height: TILE_HEIGHT })
+            .png()
+            .toBuffer({ resolveWithObject: true });
+          return { data, width: info.width };
+        }),
+      );
+      return { parts, width: parts.reduce((n, p) => n + p.width, 0) };
+    }),
+  );
+  const rows: (typeof tiles)[] = [];
+  for (let i = 0; i < tiles.length; i += columns) rows.push(tiles.slice(i, i + columns));
+  const gap = 8;
+  const width = Math.max(...rows.map((r) => r.reduce((n, t) => n + t.width + gap, gap)));
+  const height = rows.length * (TILE_HEIGHT + gap) + gap;
+  const composites: OverlayOptions[] = [];
+  rows.forEach((row, r) => {
+    let left = gap;
+    for (const tile of row) {
+      for (const part of tile.parts) {
+        composites.push({ input: part.data, left, top: gap + r * (TILE_HEIGHT + gap) });
+        left += part.width;
+      }
+      left += gap;
+    }
+  });
+  return sharp({ create: { width, height, channels: 3, background: '#101114' } })
+    .composite(composites)
+    .png({ compressionLevel: 6 })
+    .toBuffer();
+}
+
+async function evalReal(options: EvalOptions, io: Io): Promise<ExitCode> {
+  const root = resolveRealDir(options.real);
+  const sets = loadRealSets(root);
+  const started = performance.now();
+  const { estimator, info } = await openEstimator({
+    model: options.model,
+    detector: false,
+    threads: options.threads,
+  });
+  const rt = await loadRuntime();
+  const numAug = options.numAug ?? EVAL_DEFAULT_NUM_AUG;
+  io.stderr(
+    `metrabs: model ${info.dir} (${info.backbone}, ${info.skeleton}) loaded in ${secondsText(performance.now() - started)}\n`,
+  );
+  const totalImages = sets.reduce((n, s) => n + s.set.images.length, 0);
+  const total = options.limit !== undefined ? Math.min(options.limit, totalImages) : totalImages;
+  const progress = createProgress('eval real', total, {
+    tty: process.stderr.isTTY === true,
+    every: options.progressEvery ?? 5,
+    write: io.stderr,
+    unit: 'images',
+  });
+  const skips = new SkipLog();
+  const perSet: Record<
+    string,
+    Pck2dMetrics & { images: number; skeleton: string; joints_compared: string[] }
+  > = {};
+  const everyone: Person2d[] = [];
+  const sheetPairs: Buffer[][] = [];
+  let images = 0;
+  const t0 = performance.now();
+  for (const { set, folder } of sets) {
+    if (options.limit !== undefined && images >= options.limit) break;
+    const outSkeleton = chooseOutputSkeleton(
+      estimator.availableSkeletons(),
+      info.skeleton,
+      set.skeleton,
+    );
+    const corr = jointCorrespondence(
+      [...getSkeleton(outSkeleton).jointNames],
+      [...getSkeleton(set.skeleton).jointNames],
+    );
+    if (corr.names.length === 0) {
+      throw new ModelError(
+        `the model's joint set ${outSkeleton} shares no joint with ${set.skeleton}`,
+      );
+    }
+    const people: Person2d[] = [];
+    let setImages = 0;
+    for (const entry of set.images) {
+      if (options.limit !== undefined && images >= options.limit) break;
+      images++;
+      const path = join(folder, entry.file);
+      let image: RgbImage;
+      try {
+        image = await rt.loadImage(path);
+      } catch (e) {
+        skips.add('unreadable image', `${path} (${oneLine(e)})`);
+        continue;
+      }
+      setImages++;
+      const result = await estimate(
+        estimator,
+        image,
+        entry.people.map((p) => p.box),
+        { skeleton: outSkeleton, numAug },
+        path,
+      );
+      const poses2d = result.poses2d as number[][][];
+      entry.people.forEach((p, k) => {
+        people.push({
+          pred: corr.pred.map((i) => poses2d[k]![i]!),
+          gt: corr.gt.map((g) => p.joints2d[g]!),
+          valid: corr.gt.map((g) => p.valid[g]!),
+          boxSize: Math.max(p.box[2], p.box[3]),
+          headLength: p.headLength,
+        });
+      });
+      if (options.sheet !== undefined) {
+        const title = `${set.name}/${entry.file}`;
+        sheetPairs.push([
+          await overlayPng(image, {
+            boxes: result.boxes,
+            poses2d,
+            jointNames: result.jointNames,
+            edges: result.edges,
+            caption: title,
+          }),
+          await scenePng({
+            poses3d: result.poses3d as number[][][],
+            jointNames: result.jointNames,
+            edges: result.edges,
+            intrinsicMatrix: result.intrinsicMatrix,
+            imageWidth: image.width,
+            imageHeight: image.height,
+            title,
+          }),
+        ]);
+      }
+      progress.update(images, entry.people.length);
+    }
+    everyone.push(...people);
+    perSet[set.name] = {
+      images: setImages,
+      skeleton: outSkeleton,
+      joints_compared: corr.names,
+      ...pck2dMetrics(people),
+    };
+  }
+  progress.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  const overall = {
+    images: Object.values(perSet).reduce((n, s) => n + s.images, 0),
+    ...pck2dMetrics(everyone),
+  };
+  const report = {
+    format: 'metrabs-eval',
+    version: 1,
+    mode: 'real',
+    settings: {
+      model: info.dir,
+      modelSkeleton: info.skeleton,
+      backbone: info.backbone,
+      real: root,
+      numAug,
+      limit: options.limit ?? null,
+      boxes: 'ground truth (annotation bbox; MPII: square of 200 × scale)',
+      camera: 'default field of view (55° along the longer side)',
+      bboxPckThreshold: PROTOCOL.bboxPckThreshold,
+      pckhThreshold: PROTOCOL.pckhThreshold,
+      date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    },
+    sets: perSet,
+    overall,
+    skipped: skips.toJSON(),
+    seconds,
+  };
+  if (options.sheet !== undefined && sheetPairs.length > 0) {
+    writeOutput(options.sheet, await contactSheet(sheetPairs), 'contact sheet');
+    io.stderr(`metrabs: contact sheet written to ${resolve(options.sheet)}\n`);
+  }
+  if (options.out !== undefined) {
+    writeOutput(options.out, `${stringifyJson(report)}\n`, 'report');
+    io.stderr(`metrabs: report written to ${resolve(options.out)}\n`);
+  }
+  if (options.json) {
+    io.stdout(`${stringifyJson(report)}\n`);
+  } else {
+    io.stdout(
+      `real images (${root}): ${overall.images} images, ${overall.people} people, num-aug ${numAug}, ${secondsText(seconds * 1000)}\n` +
+        pck2dTable({ ...perSet, overall }) +
+        `(PCK@0.1box: error ≤ 0.1 × the larger side of the ground-truth box; PCKh@0.5: ≤ 0.5 × head length, MPII only)\n`,
+    );
+  }
+  if (skips.total > 0) io.stderr(`metrabs: warning: ${skips.summary()}\n`);
+  return EXIT.ok;
+}
