@@ -21,14 +21,6 @@ import { createOrtSession } from './ort-session.js';
 import { YoloxPersonDetector } from './yolox.js';
 
 export const DETECTOR_ENV_VAR = 'METRABS_DETECTOR';
-export {
-  YOLOX_NANO_BYTES,
-  YOLOX_NANO_FILENAME,
-  YOLOX_NANO_LICENSE_URL,
-  YOLOX_NANO_SHA256,
-  YOLOX_NANO_URL,
-} from './detector-file.js';
-
 export type DetectorNotFoundReason = 'missing' | 'checksum-mismatch';
 
 /** No usable detector file: the message says where to download it and where to put it. */

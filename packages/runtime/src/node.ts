@@ -6,6 +6,7 @@ import { loadYoloxDetector } from './detector-node.js';
 import { Pose3DEstimator } from './estimator.js';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from './model-package-node.js';
 
+export * from './detector-file.js';
 export { DetectorNotFoundError, loadYoloxDetector, resolveDetectorPath } from './detector-node.js';
 export { ImageError, loadImage, saveRgbPng } from './image-node.js';
 export * from './index.js';

@@ -6,13 +6,12 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sharedData } from '../../../test-support/shared-data.js';
+import { YOLOX_NANO_SHA256, YOLOX_NANO_URL } from '../src/detector-file.js';
 import {
   DetectorNotFoundError,
   defaultDetectorCachePath,
   loadYoloxDetector,
   resolveDetectorPath,
-  YOLOX_NANO_SHA256,
-  YOLOX_NANO_URL,
 } from '../src/detector-node.js';
 import { letterbox } from '../src/letterbox.js';
 import { createOrtSession, ModelLoadError } from '../src/ort-session.js';

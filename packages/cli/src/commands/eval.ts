@@ -146,9 +146,8 @@ async function openReader(dir: string, split: string): Promise<DatasetReader> {
   }
 }
 
-async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
-  const reader = await openReader(options.dataset!, options.split);
-  const splitInfo = reader.split(options.split);
+/** The estimator without a detector (evaluation uses the ground-truth boxes). */
+async function openEval(options: EvalOptions) {
   const started = performance.now();
   const { estimator, info } = await openEstimator({
     model: options.model,
@@ -156,7 +155,13 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
     threads: options.threads,
   });
   const rt = await loadRuntime();
-  const numAug = options.numAug ?? EVAL_DEFAULT_NUM_AUG;
+  return { started, estimator, info, rt, numAug: options.numAug ?? EVAL_DEFAULT_NUM_AUG };
+}
+
+async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
+  const reader = await openReader(options.dataset!, options.split);
+  const splitInfo = reader.split(options.split);
+  const { started, estimator, info, rt, numAug } = await openEval(options);
   const gtNames = reader.jointNames;
   const wanted = reader.manifest.skeleton.name;
   const outSkeleton = chooseOutputSkeleton(estimator.availableSkeletons(), info.skeleton, wanted);
@@ -401,14 +406,7 @@ async function contactSheet(pairs: Buffer[][], columns = 2): Promise<Buffer> {
 async function evalReal(options: EvalOptions, io: Io): Promise<ExitCode> {
   const root = resolveRealDir(options.real);
   const sets = loadRealSets(root);
-  const started = performance.now();
-  const { estimator, info } = await openEstimator({
-    model: options.model,
-    detector: false,
-    threads: options.threads,
-  });
-  const rt = await loadRuntime();
-  const numAug = options.numAug ?? EVAL_DEFAULT_NUM_AUG;
+  const { started, estimator, info, rt, numAug } = await openEval(options);
   io.stderr(
     `metrabs: model ${info.dir} (${info.backbone}, ${info.skeleton}) loaded in ${secondsText(performance.now() - started)}\n`,
   );

@@ -3,6 +3,7 @@
  * that every example passes before it is written, so that the trainer's reader
  * (training/metrabs_train/dataset.py) never has to skip a record we wrote. Pure.
  */
+import { det3 } from '../../../core/src/mat3.js';
 import { skeletonDefinitionProblems } from '../../../core/src/skeletons.js';
 import { SynthError } from '../errors.js';
 import { type MaskRle, rleProblems } from './rle.js';
@@ -284,13 +285,9 @@ function checkMatrix(v: unknown, rows: number, cols: number): boolean {
   );
 }
 
-function det3(m: number[][]): number {
-  const [a, b, c] = m as [number[], number[], number[]];
-  return (
-    a[0]! * (b[1]! * c[2]! - b[2]! * c[1]!) -
-    a[1]! * (b[0]! * c[2]! - b[2]! * c[0]!) +
-    a[2]! * (b[0]! * c[1]! - b[1]! * c[0]!)
-  );
+/** Determinant of a 3×3 matrix given as rows. */
+function det3Rows(m: number[][]): number {
+  return det3(Float64Array.from(m.flat()));
 }
 
 function checkFlags(v: unknown, j: number, what: string, out: string[]): boolean {
@@ -328,7 +325,7 @@ function cameraProblems(camera: unknown, out: string[]): void {
   }
   const K = camera['intrinsic_matrix'];
   if (!checkMatrix(K, 3, 3)) out.push('camera.intrinsic_matrix must be a finite 3×3 matrix');
-  else if (!(Math.abs(det3(K as number[][])) >= 1e-9)) {
+  else if (!(Math.abs(det3Rows(K as number[][])) >= 1e-9)) {
     out.push('camera.intrinsic_matrix must be invertible');
   }
   const dist = camera['distortion_coeffs'];

@@ -4,6 +4,7 @@
  * (the same rules as the trainer's `training/metrabs_train/dataset.py`): bad records are
  * skipped and counted in a `SkipLog`, never thrown. No I/O; `reader-node.ts` does the files.
  */
+import { det3 } from '../../../core/src/mat3.js';
 import {
   type CameraLabels,
   type DatasetManifest,
@@ -280,13 +281,9 @@ function flags(value: unknown, j: number, what: string, fallback?: Flag[]): Flag
   });
 }
 
-function det3(m: number[][]): number {
-  const [a, b, c] = m as [number[], number[], number[]];
-  return (
-    a[0]! * (b[1]! * c[2]! - b[2]! * c[1]!) -
-    a[1]! * (b[0]! * c[2]! - b[2]! * c[0]!) +
-    a[2]! * (b[0]! * c[1]! - b[1]! * c[0]!)
-  );
+/** Determinant of a 3×3 matrix given as rows. */
+function det3Rows(m: number[][]): number {
+  return det3(Float64Array.from(m.flat()));
 }
 
 function matrix(v: unknown, r: number, c: number): number[][] | null {
@@ -300,7 +297,7 @@ function matrix(v: unknown, r: number, c: number): number[][] | null {
 function parseCamera(camera: unknown): ReadLabels['camera'] {
   if (!isObject(camera)) throw new LabelProblem('bad camera', 'missing "camera" object');
   const K = matrix(camera['intrinsic_matrix'], 3, 3);
-  if (!K || !(Math.abs(det3(K)) >= 1e-9)) {
+  if (!K || !(Math.abs(det3Rows(K)) >= 1e-9)) {
     throw new LabelProblem('bad camera', 'intrinsic_matrix must be a finite invertible 3×3 matrix');
   }
   const dist = camera['distortion_coeffs'] ?? [];
