@@ -62,6 +62,14 @@ export const parsePositiveInt = intOption(1);
 export const parseSeed = intOption(0, 2 ** 31 - 1);
 export const parseImageSize = intOption(64, 2048);
 
+/** `--motion`: which motion capture sources `metrabs synth` may use. */
+export function parseMotionSources(value: string): ('cmu' | 'bandai')[] | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === 'all') return undefined;
+  if (v === 'cmu' || v === 'bandai') return [v];
+  throw new InvalidArgumentError("expected 'all', 'cmu' or 'bandai'.");
+}
+
 /** `--max-detections`: −1 (all) or a positive count. */
 export function parseMaxDetections(value: string): number {
   const n = parseNumber(value);

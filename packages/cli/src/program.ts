@@ -12,6 +12,7 @@ import {
   parseFov,
   parseImageSize,
   parseMaxDetections,
+  parseMotionSources,
   parseNumAug,
   parsePositiveInt,
   parseSeed,
@@ -198,6 +199,11 @@ ${EXIT_CODE_HELP}`,
     .option('--count <n>', 'images in this split', parsePositiveInt, 1000);
   addSceneOptions(synthRun)
     .option('--workers <n>', 'render processes (default 1; at most one per core)', parsePositiveInt)
+    .option(
+      '--motion <sources>',
+      "motion capture: 'all' (default) or 'cmu' (leaves out Bandai Namco's CC BY-NC clips: commercially usable data)",
+      parseMotionSources,
+    )
     .option('--shard-size <n>', 'images per shard file (default 100)', parsePositiveInt)
     .option(
       '--progress-every <n>',

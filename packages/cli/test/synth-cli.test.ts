@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { sharedData } from '../../../test-support/shared-data.js';
+import { DatasetReader } from '../../synth/src/dataset/reader-node.js';
 import { glAvailable } from '../../synth/test/gl-available.js';
 
 const BIN = fileURLToPath(new URL('../bin/metrabs.js', import.meta.url));
@@ -117,6 +118,38 @@ describe.skipIf(data.skip || gl.skip)('metrabs synth: real runs', { timeout: 180
         (s: { sha256: string }) => s.sha256,
       );
     expect(shaOf(out2)).toEqual(shaOf(out));
+  });
+
+  it('--motion cmu renders only CMU motion and says so in the licence', async () => {
+    const out = join(tmp, 'cmu-only');
+    const r = await metrabs([
+      'synth',
+      '--out',
+      out,
+      '--count',
+      '3',
+      '--size',
+      '128',
+      '--motion',
+      'cmu',
+      '--assets',
+      data.path(''),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.license).not.toMatch(/Bandai/);
+    expect(manifest.generator.motion_sources).toEqual(['cmu']);
+    const reader = await DatasetReader.open(out);
+    let people = 0;
+    for await (const ex of reader.examples('train')) {
+      for (const p of ex.labels.people) {
+        people++;
+        expect(String(p.meta?.['motion_clip'])).toMatch(/^cmu\//);
+      }
+    }
+    expect(people).toBeGreaterThan(0);
+    const bad = await metrabs(['synth', '--motion', 'lafan']);
+    expect(bad.code).toBe(2);
   });
 
   it('preview writes a contact sheet PNG', async () => {

@@ -60,6 +60,11 @@ export interface GeneratorOptions {
   jpegQuality: number;
   /** People whose visible mask is smaller than this many pixels are not labelled. */
   minVisiblePixels: number;
+  /**
+   * Motion capture sources to use (default: all). `['cmu']` leaves out the Bandai Namco clips,
+   * whose CC BY-NC licence makes the data non-commercial.
+   */
+  motionSources?: readonly ('cmu' | 'bandai')[];
 }
 
 export const DEFAULT_GENERATOR_OPTIONS: Omit<
@@ -128,7 +133,10 @@ export class ExampleGenerator {
     const allowed = (kind: string) => new Set(options.assignment[kind]?.[options.split] ?? []);
     this.catalog = catalogFor(options.assetRoot);
     const motions = allowed('motion');
-    this.clips = listMotionClips(options.assetRoot).filter((c) => motions.has(c.id));
+    const sources = new Set(options.motionSources ?? ['cmu', 'bandai']);
+    this.clips = listMotionClips(options.assetRoot).filter(
+      (c) => motions.has(c.id) && sources.has(c.source),
+    );
     const bgs = allowed('background');
     this.backgrounds = listBackgrounds(options.assetRoot).filter((b) => bgs.has(b.id));
     for (const [what, list] of [

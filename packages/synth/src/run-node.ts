@@ -38,6 +38,8 @@ export interface SynthRunOptions {
   examplesPerShard?: number;
   /** Scene settings that differ from `DEFAULT_SCENE_OPTIONS` (e.g. people per image). */
   scene?: Partial<SceneOptions>;
+  /** Only these motion capture sources (default all; `['cmu']` for commercially usable data). */
+  motionSources?: ('cmu' | 'bandai')[];
   /**
    * Called once before rendering and after every example: `done` of `total` images rendered by
    * this run, `skipped` already present from earlier runs, `people` labelled in the last image.
@@ -59,7 +61,13 @@ export interface SynthRunResult {
 }
 
 /** Settings that must match when a run resumes (they change what is rendered). */
-function generatorRecord(o: { seed: number; width: number; height: number; scene: SceneOptions }) {
+function generatorRecord(o: {
+  seed: number;
+  width: number;
+  height: number;
+  scene: SceneOptions;
+  motionSources?: string[];
+}) {
   return {
     tool: 'metrabs synth',
     version: SYNTH_VERSION,
@@ -67,7 +75,23 @@ function generatorRecord(o: { seed: number; width: number; height: number; scene
     width: o.width,
     height: o.height,
     scene: o.scene,
+    // Recorded only when restricted, so datasets made before the option existed still resume.
+    ...(o.motionSources ? { motion_sources: o.motionSources } : {}),
   };
+}
+
+/** The licence line of the manifest: what the rendered data inherits from its assets. */
+export function datasetLicense(motionSources: readonly string[]): string {
+  const motion = [
+    motionSources.includes('cmu') ? 'CMU motion capture (CMU terms)' : null,
+    motionSources.includes('bandai')
+      ? 'Bandai Namco motion (CC BY-NC 4.0: the data is non-commercial)'
+      : null,
+  ].filter((x) => x !== null);
+  return (
+    `Mixed: ${motion.join(', ')}, MakeHuman CC0 assets with AGPL-derived 512-px textures, ` +
+    'background photos under their own licences — see docs/synth.md'
+  );
 }
 
 export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult> {
@@ -95,16 +119,19 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
       edges: CANONICAL.edges.map(([a, b]) => [a, b] as [number, number]),
       mirror: [...CANONICAL.mirror],
     },
-    license:
-      'Mixed: CMU motion capture (CMU terms), Bandai Namco motion (CC BY-NC 4.0: non-commercial), ' +
-      'MakeHuman CC0 assets with AGPL-derived 512-px textures, background photos under their own ' +
-      'licences — see docs/synth.md',
+    license: datasetLicense(options.motionSources ?? ['cmu', 'bandai']),
     sources: [
       'MakeHuman hm08 body, default rig, skins, clothes, hair (../shared/data/body/makehuman)',
       'CMU mocap (iClone BVH) and Bandai Namco Research Motion Dataset (../shared/data/mocap)',
       'Background photos from Debian packages (../shared/data/backgrounds)',
     ],
-    generator: generatorRecord({ seed: options.seed, width, height, scene }),
+    generator: generatorRecord({
+      seed: options.seed,
+      width,
+      height,
+      scene,
+      motionSources: options.motionSources,
+    }),
     examplesPerShard: perShard,
   });
   const cleaned = await writer.cleanPartials();
@@ -136,6 +163,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
     perShard,
     count: options.count,
     scene,
+    motionSources: options.motionSources,
   };
   const produce =
     workers === 1 ? await inProcessProducer(job) : await processPoolProducer(job, workers);
@@ -191,6 +219,7 @@ export interface ShardJob {
   perShard: number;
   count: number;
   scene: SceneOptions;
+  motionSources?: ('cmu' | 'bandai')[];
 }
 
 type Producer = ((
@@ -224,6 +253,7 @@ export async function createGenerator(job: ShardJob): Promise<ExampleGenerator> 
     width: job.width,
     height: job.height,
     scene: job.scene,
+    motionSources: job.motionSources,
   });
 }
 

@@ -20,6 +20,7 @@ export interface SynthOptions {
   size?: number;
   shardSize?: number;
   progressEvery?: number;
+  motion?: ('cmu' | 'bandai')[];
 }
 
 const SPLITS = ['train', 'validation', 'test'] as const;
@@ -64,6 +65,7 @@ export async function runSynthCommand(options: SynthOptions, io: Io): Promise<Ex
       width: options.size,
       height: options.size,
       examplesPerShard: options.shardSize,
+      motionSources: options.motion,
       signal: controller.signal,
       onProgress: (p) => {
         if (!progress) {
