@@ -5,7 +5,6 @@
  * YOLOX-Nano from ../shared/data. Without ../shared/data these tests are skipped, except in
  * CI (CI=true), where they fail.
  */
-import { execFile } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -21,8 +20,8 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../../../test-support/shared-data.js';
 import { SCENE_HEIGHT, SCENE_WIDTH } from '../src/render/scene3d.js';
+import { expectOneLineError, type Run, runMetrabs } from './run-cli.js';
 
-const BIN = fileURLToPath(new URL('../bin/metrabs.js', import.meta.url));
 const MODEL = fileURLToPath(new URL('../../../fixtures/model-tiny', import.meta.url));
 const FILES = ['detector/yolox_nano.onnx', 'real/opencv/basketball1.png', 'real/opencv/vtest.avi'];
 const data = sharedData(FILES, 'cli.test');
@@ -39,36 +38,12 @@ const ENV = {
   METRABS_DEBUG: '',
 };
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function metrabs(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env, maxBuffer: 64 << 20, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runMetrabs(args, { env });
 }
 
 /** The common arguments for a run with the toy model. */
 const toy = ['--model', MODEL, '--detector', DETECTOR, '--no-suppress-implausible'];
-
-/** Every error is one `metrabs: error: …` line, without a stack trace. */
-function expectOneLineError(run: Run, pattern: RegExp): void {
-  const errors = run.stderr.split('\n').filter((l) => l.startsWith('metrabs: error: '));
-  expect(errors.length, run.stderr).toBe(1);
-  expect(errors[0]).toMatch(pattern);
-  expect(run.stderr).not.toMatch(/^\s+at /m);
-}
 
 describe.concurrent('metrabs without a model (fast paths)', { timeout: 60_000 }, () => {
   it('--help lists the commands and the exit codes', async () => {

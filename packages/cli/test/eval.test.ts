@@ -28,7 +28,7 @@ import {
   subsetMetrics,
 } from '../src/eval/metrics.js';
 import { parseCocoKeypoints, parseMpii } from '../src/eval/real.js';
-import { main } from '../src/program.js';
+import { runMetrabsInProcess } from './run-cli.js';
 
 const MODEL = fileURLToPath(new URL('../../../fixtures/model-tiny', import.meta.url));
 const SCENE = fileURLToPath(new URL('../../../fixtures/toy-scene', import.meta.url));
@@ -237,25 +237,7 @@ describe('real-image annotations', () => {
 // ---------------------------------------------------------------------------------------------
 // The command
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function metrabs(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const metrabs = runMetrabsInProcess;
 
 const DATASET = join(tmp, 'toy-dataset');
 

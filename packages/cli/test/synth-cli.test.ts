@@ -2,18 +2,16 @@
  * `metrabs synth` from the outside: bad input gets one clear error line and a meaningful exit
  * code; a real (tiny) run writes a dataset and a preview writes a contact sheet.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { sharedData } from '../../../test-support/shared-data.js';
 import { DatasetReader } from '../../synth/src/dataset/reader-node.js';
 import { glAvailable } from '../../synth/test/gl-available.js';
+import { expectOneLineError, runMetrabs } from './run-cli.js';
 
-const BIN = fileURLToPath(new URL('../bin/metrabs.js', import.meta.url));
 const data = sharedData(
   ['body/makehuman/3dobjs/base.obj', 'mocap', 'backgrounds'],
   'synth-cli.test',
@@ -21,24 +19,8 @@ const data = sharedData(
 const gl = glAvailable('synth-cli.test');
 const tmp = mkdtempSync(join(tmpdir(), 'metrabs-synth-cli-'));
 
-function metrabs(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({
-        code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
-        stdout,
-        stderr,
-      });
-    });
-  });
-}
-
-function oneError(stderr: string, pattern: RegExp): void {
-  const lines = stderr.split('\n').filter((l) => l.startsWith('metrabs: error: '));
-  expect(lines, stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(stderr).not.toMatch(/^\s+at /m);
-}
+const metrabs = (args: string[]) => runMetrabs(args, { timeoutMs: 120_000 });
+const oneError = (stderr: string, pattern: RegExp) => expectOneLineError({ stderr }, pattern);
 
 describe.concurrent('metrabs synth: bad input', { timeout: 120_000 }, () => {
   it('a missing asset folder → exit 3 naming it', async () => {
