@@ -25,7 +25,7 @@ import { coveringIntrinsics, distortImage } from './distort.js';
 import { SynthError } from './errors.js';
 import { canonicalJoints, compileJointMap, type JointMap } from './joints.js';
 import { listMotionClips, loadClip, type MotionCatalogEntry } from './motion/catalog-node.js';
-import { type MotionClip, mirrorClip, sampleFrames } from './motion/index.js';
+import { MOTION_JOINT_INDEX, type MotionClip, mirrorClip, sampleFrames } from './motion/index.js';
 import { createRng, type Rng } from './random.js';
 import { HeadlessRenderer, pinholeCamera } from './render/renderer-node.js';
 import { poseRig, prepareRetargeting, type Retargeting } from './retarget.js';
@@ -237,7 +237,8 @@ export class ExampleGenerator {
       { rest: Float32Array; index: Uint16Array; weight: Float32Array }
     >();
     const skin = bodySkinWeights(this.options.assetRoot);
-    for (const src of compileJointMap(model.bones.map((b) => b.name)).sources) {
+    const joints = compileJointMap(model.bones.map((b) => b.name));
+    for (const src of joints.sources) {
       if (src.kind !== 'vertex') continue;
       const v = src.vertex;
       landmarks.set(v, {
@@ -248,7 +249,7 @@ export class ExampleGenerator {
     }
     const id: Identity = {
       model,
-      joints: compileJointMap(model.bones.map((b) => b.name)),
+      joints,
       meshes,
       materials,
       restNormals,
@@ -556,11 +557,15 @@ export class ExampleGenerator {
   }
 }
 
+const FOOT_JOINTS = (
+  ['l_toe', 'l_toe_end', 'r_toe', 'r_toe_end', 'l_ankle', 'r_ankle'] as const
+).map((j) => MOTION_JOINT_INDEX[j]);
+
 /** How far the source's lowest toe is above the clip's floor at `frame` (metres, ≥ 0). */
 const floorCache = new WeakMap<MotionClip, number>();
 function airborneHeight(clip: MotionClip, frame: number): number {
   const J = clip.rest.length / 3;
-  const toes = [19, 20, 24, 25, 18, 23]; // l/r toe, toe_end, ankle (MOTION_JOINTS order)
+  const toes = FOOT_JOINTS;
   const lowest = (f: number) => {
     let m = Number.POSITIVE_INFINITY;
     for (const j of toes) m = Math.min(m, clip.positions[(f * J + j) * 3 + 1]!);

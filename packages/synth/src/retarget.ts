@@ -13,9 +13,15 @@
  *
  * Units: metres, Y up, the rig facing +Z (MakeHuman's convention); all pure math.
  */
-import { cross3, multiply3, transpose3 } from '../../core/src/mat3.js';
+import { cross3, multiply3, norm3, transpose3 } from '../../core/src/mat3.js';
 import { SynthError } from './errors.js';
-import { MOTION_JOINTS, MOTION_PARENT, type MotionClip, type MotionJoint } from './motion/index.js';
+import {
+  MOTION_JOINT_INDEX,
+  MOTION_JOINTS,
+  MOTION_PARENT,
+  type MotionClip,
+  type MotionJoint,
+} from './motion/index.js';
 import { swingRotation } from './rotation.js';
 
 /** The part of a rig bone that retargeting needs (heads and tails in metres, rest pose). */
@@ -27,8 +33,7 @@ export interface RigBone {
 }
 
 const J = MOTION_JOINTS.length;
-const jointIndex = new Map<MotionJoint, number>(MOTION_JOINTS.map((n, i) => [n, i]));
-const ji = (name: MotionJoint): number => jointIndex.get(name)!;
+const ji = (name: MotionJoint): number => MOTION_JOINT_INDEX[name];
 
 /** Where each canonical motion joint sits on the MakeHuman default rig. */
 const RIG_POINTS: Record<MotionJoint, { bone: string; end: 'head' | 'tail' }> = (() => {
@@ -179,9 +184,6 @@ export function rigMotionPoints(bones: readonly RigBone[]): Float64Array {
 function sub(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number): Vec3 {
   return [a[ai]! - b[bi]!, a[ai + 1]! - b[bi + 1]!, a[ai + 2]! - b[bi + 2]!];
 }
-function len(v: ArrayLike<number>): number {
-  return Math.hypot(v[0]!, v[1]!, v[2]!);
-}
 function cross(a: ArrayLike<number>, b: ArrayLike<number>): Vec3 {
   const c = cross3(a, b);
   return [c[0]!, c[1]!, c[2]!];
@@ -200,13 +202,13 @@ function applyTransposed(R: ArrayLike<number>, o: number, v: ArrayLike<number>):
  * the rotation about it; null when either is degenerate or they are parallel.
  */
 export function frameFromTwoVectors(primary: ArrayLike<number>, secondary: ArrayLike<number>) {
-  const la = len(primary);
+  const la = norm3(primary);
   if (!(la > 1e-9)) return null;
   const a: Vec3 = [primary[0]! / la, primary[1]! / la, primary[2]! / la];
   const d = a[0] * secondary[0]! + a[1] * secondary[1]! + a[2] * secondary[2]!;
   const b: Vec3 = [secondary[0]! - d * a[0], secondary[1]! - d * a[1], secondary[2]! - d * a[2]];
-  const lb = len(b);
-  if (!(lb > 1e-6 * Math.max(1, len(secondary)))) return null;
+  const lb = norm3(b);
+  if (!(lb > 1e-6 * Math.max(1, norm3(secondary)))) return null;
   b[0] /= lb;
   b[1] /= lb;
   b[2] /= lb;
@@ -230,7 +232,7 @@ function legLength(p: ArrayLike<number>, offset = 0): number {
     const h = offset + ji(`${s}_hip`) * 3;
     const k = offset + ji(`${s}_knee`) * 3;
     const a = offset + ji(`${s}_ankle`) * 3;
-    total += len(sub(p, k, p, h)) + len(sub(p, a, p, k));
+    total += norm3(sub(p, k, p, h)) + norm3(sub(p, a, p, k));
   }
   return total / 2;
 }
@@ -243,7 +245,6 @@ function legLength(p: ArrayLike<number>, offset = 0): number {
 export function prepareRetargeting(bones: readonly RigBone[], clip: MotionClip): Retargeting {
   const rigRest = rigMotionPoints(bones);
   const align = new Float64Array(J * 9);
-  const done = new Uint8Array(J);
 
   const sourceLocal = (f: number, j: number, world: ArrayLike<number>) =>
     applyTransposed(clip.rotations, (f * J + j) * 9, world);
@@ -267,7 +268,6 @@ export function prepareRetargeting(bones: readonly RigBone[], clip: MotionClip):
         const mapped = applyRow(base, rigDir);
         align.set(multiply3(swingRotation(mapped, srcDir), base), j * 9);
       }
-      done[j] = 1;
       continue;
     }
     const c = ji(child);
@@ -303,10 +303,10 @@ export function prepareRetargeting(bones: readonly RigBone[], clip: MotionClip):
         const a = sub(clip.positions, o + k * 3, clip.positions, o + p * 3);
         const b = sub(clip.positions, o + d * 3, clip.positions, o + k * 3);
         const n = cross(a, b);
-        const sinBend = len(n) / (len(a) * len(b) || 1);
+        const sinBend = norm3(n) / (norm3(a) * norm3(b) || 1);
         if (!(sinBend > 0.35)) continue; // ~20°: straighter frames say little about the axis
         const v = sourceLocal(f, j, n);
-        const w = 1 / (len(n) || 1);
+        const w = 1 / (norm3(n) || 1);
         acc[0] += v[0] * w * sinBend;
         acc[1] += v[1] * w * sinBend;
         acc[2] += v[2] * w * sinBend;
@@ -322,7 +322,6 @@ export function prepareRetargeting(bones: readonly RigBone[], clip: MotionClip):
     } else {
       align.set(multiply3(srcFrame, transpose3(rigFrame)), j * 9);
     }
-    done[j] = 1;
   }
 
   const byName = new Map(bones.map((b, i) => [b.name, i]));

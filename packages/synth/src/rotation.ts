@@ -2,19 +2,13 @@
  * The smallest rotation taking one direction onto another (row-major 3×3), used to retarget
  * bones and to pan cameras. Pure.
  */
+import { cross3 as cross, norm3 } from '../../core/src/mat3.js';
+
 type Vec3 = [number, number, number];
 
 function unit(v: ArrayLike<number>): Vec3 {
-  const l = Math.hypot(v[0]!, v[1]!, v[2]!);
+  const l = norm3(v);
   return [v[0]! / l, v[1]! / l, v[2]! / l];
-}
-
-function cross(a: ArrayLike<number>, b: ArrayLike<number>): Vec3 {
-  return [
-    a[1]! * b[2]! - a[2]! * b[1]!,
-    a[2]! * b[0]! - a[0]! * b[2]!,
-    a[0]! * b[1]! - a[1]! * b[0]!,
-  ];
 }
 
 /** The smallest rotation taking direction `from` onto direction `to` (row-major 3×3). */
@@ -23,7 +17,7 @@ export function swingRotation(from: ArrayLike<number>, to: ArrayLike<number>): F
   const t = unit(to);
   const c = f[0] * t[0] + f[1] * t[1] + f[2] * t[2];
   let axis = cross(f, t);
-  let s = Math.hypot(...axis);
+  let s = norm3(axis);
   if (s < 1e-12) {
     if (c > 0) return Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
     // Opposite: turn 180° about any axis perpendicular to f.

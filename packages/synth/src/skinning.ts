@@ -47,19 +47,3 @@ export function skinVertices(
     }
   }
 }
-
-/** Applies one affine transform (row-major 3×4) to points (N×3) in place or into `out`. */
-export function transformPoints(
-  points: ArrayLike<number>,
-  m: ArrayLike<number>,
-  out: Float64Array | Float32Array,
-): void {
-  for (let i = 0; i < points.length; i += 3) {
-    const x = points[i]!;
-    const y = points[i + 1]!;
-    const z = points[i + 2]!;
-    out[i] = m[0]! * x + m[1]! * y + m[2]! * z + m[3]!;
-    out[i + 1] = m[4]! * x + m[5]! * y + m[6]! * z + m[7]!;
-    out[i + 2] = m[8]! * x + m[9]! * y + m[10]! * z + m[11]!;
-  }
-}

@@ -327,8 +327,6 @@ export class HeadlessRenderer {
   /** Renders the label pass; objects must already wear `labelMaterial(id)`. */
   renderLabels(scene: THREE.Scene, camera: THREE.Camera): LabelImage {
     const { width, height } = this;
-    const background = scene.background;
-    scene.background = null;
     this.three.setRenderTarget(this.labelTarget);
     this.three.setClearColor(0x000000, 0);
     this.three.clear(true, true, true);
@@ -336,7 +334,6 @@ export class HeadlessRenderer {
     const raw = new Uint8Array(width * height * 4);
     this.three.readRenderTargetPixels(this.labelTarget, 0, 0, width, height, raw);
     this.three.setRenderTarget(null);
-    scene.background = background;
     this.checkGlError('label pass');
     const ids = new Uint8Array(width * height);
     const depthMm = new Uint16Array(width * height);
