@@ -442,3 +442,32 @@ export function poseRig(
   }
   return { transforms, heads };
 }
+
+/** Segments compared by `segmentDirectionErrors`: rig bone heads ↔ motion joints. */
+export const CHECKED_SEGMENTS = [
+  ['root', 'neck01', 'pelvis', 'neck'],
+  ['upperleg01.L', 'lowerleg01.L', 'l_hip', 'l_knee'],
+  ['upperarm01.R', 'lowerarm01.R', 'r_shoulder', 'r_elbow'],
+  ['lowerleg01.R', 'foot.R', 'r_knee', 'r_ankle'],
+] as const;
+
+/**
+ * How faithfully a frame is retargeted: for the trunk, a thigh, an upper arm and a shin, the
+ * angle (degrees) between the posed rig's segment and the source's.
+ */
+export function segmentDirectionErrors(
+  bones: readonly RigBone[],
+  retargeting: Retargeting,
+  clip: MotionClip,
+  frame: number,
+): number[] {
+  const posed = poseRig(bones, retargeting, clip, frame);
+  const bone = (name: string) => bones.findIndex((b) => b.name === name);
+  const o = frame * J * 3;
+  return CHECKED_SEGMENTS.map(([ra, rb, sa, sb]) => {
+    const t = sub(posed.heads, bone(rb) * 3, posed.heads, bone(ra) * 3);
+    const s = sub(clip.positions, o + ji(sb) * 3, clip.positions, o + ji(sa) * 3);
+    const cos = (t[0] * s[0] + t[1] * s[1] + t[2] * s[2]) / norm3(t) / norm3(s);
+    return (Math.acos(Math.min(1, Math.max(-1, cos))) * 180) / Math.PI;
+  });
+}

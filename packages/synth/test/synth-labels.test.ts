@@ -18,9 +18,8 @@ import {
 import { splitAssignment } from '../src/inventory-node.js';
 import { CANONICAL, canonicalJoints, compileJointMap } from '../src/joints.js';
 import { listMotionClips, loadClip } from '../src/motion/catalog-node.js';
-import { MOTION_JOINT_INDEX, type MotionJoint } from '../src/motion/index.js';
 import { createRng } from '../src/random.js';
-import { poseRig, prepareRetargeting } from '../src/retarget.js';
+import { poseRig, prepareRetargeting, segmentDirectionErrors } from '../src/retarget.js';
 import { runSynth } from '../src/run-node.js';
 import { runPython, trainerPython } from './dataset/helpers.js';
 import { glAvailable } from './gl-available.js';
@@ -236,7 +235,6 @@ describe.skipIf(data.skip)('retargeting fidelity', () => {
   it('reproduces the source bone directions (trunk, thigh, upper arm, shin)', () => {
     const catalog = catalogFor(ROOT);
     const person = buildPerson(ROOT, randomPersonParams(createRng('fidelity'), catalog));
-    const bone = (n: string) => person.bones.findIndex((b) => b.name === n);
     const clips = listMotionClips(ROOT);
     const picks = [0, 7, 40, 90, 150, 220, clips.length - 1].map((i) => clips[i]!);
     let sum = 0;
@@ -244,24 +242,9 @@ describe.skipIf(data.skip)('retargeting fidelity', () => {
     let worst = 0;
     for (const entry of picks) {
       const clip = loadClip(entry);
-      const J = clip.rest.length / 3;
-      const src = (f: number, name: MotionJoint) =>
-        [0, 1, 2].map((k) => clip.positions[(f * J + MOTION_JOINT_INDEX[name]) * 3 + k]!);
       const ret = prepareRetargeting(person.bones, clip);
       for (let f = 0; f < clip.numFrames; f += 25) {
-        const posed = poseRig(person.bones, ret, clip, f);
-        const head = (b: string) => [0, 1, 2].map((k) => posed.heads[bone(b) * 3 + k]!);
-        for (const [ra, rb, sa, sb] of [
-          ['root', 'neck01', 'pelvis', 'neck'],
-          ['upperleg01.L', 'lowerleg01.L', 'l_hip', 'l_knee'],
-          ['upperarm01.R', 'lowerarm01.R', 'r_shoulder', 'r_elbow'],
-          ['lowerleg01.R', 'foot.R', 'r_knee', 'r_ankle'],
-        ] as const) {
-          const t = head(rb).map((v, k) => v - head(ra)[k]!);
-          const s = src(f, sb).map((v, k) => v - src(f, sa)[k]!);
-          const cos =
-            (t[0]! * s[0]! + t[1]! * s[1]! + t[2]! * s[2]!) / Math.hypot(...t) / Math.hypot(...s);
-          const deg = (Math.acos(Math.min(1, Math.max(-1, cos))) * 180) / Math.PI;
+        for (const deg of segmentDirectionErrors(person.bones, ret, clip, f)) {
           sum += deg;
           n++;
           worst = Math.max(worst, deg);

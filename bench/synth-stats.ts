@@ -1,0 +1,41 @@
+/**
+ * Label statistics of a rendered dataset (the numbers quoted in docs/synth.md): people per image,
+ * images without a labelled person, truncated people, occluded joints.
+ *
+ *   npx tsx bench/synth-stats.ts DATASET_DIR [split …]      (default: validation test)
+ */
+import { DatasetReader } from '../packages/synth/src/dataset/reader-node.js';
+
+const [dir, ...requested] = process.argv.slice(2);
+if (!dir) {
+  console.error('usage: npx tsx bench/synth-stats.ts DATASET_DIR [split …]');
+  process.exit(2);
+}
+const reader = await DatasetReader.open(dir);
+const splits = requested.length > 0 ? requested : ['validation', 'test'];
+const perImage = new Map<number, number>();
+let images = 0;
+let people = 0;
+let truncated = 0;
+let joints = 0;
+let occluded = 0;
+for (const split of splits) {
+  for await (const { labels } of reader.examples(split)) {
+    images++;
+    perImage.set(labels.people.length, (perImage.get(labels.people.length) ?? 0) + 1);
+    for (const p of labels.people) {
+      people++;
+      if (p.truncated) truncated++;
+      joints += p.joint_valid.length;
+      occluded += (p.occluded ?? []).filter((f) => f === 1).length;
+    }
+  }
+}
+const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)} %`;
+console.log(`${dir} (${splits.join(' + ')}): ${images} images, ${people} labelled people`);
+for (const [n, count] of [...perImage].sort((a, b) => a[0] - b[0])) {
+  console.log(`  ${n} people: ${count} images (${pct(count, images)})`);
+}
+console.log(
+  `  truncated people: ${pct(truncated, people)}; occluded joints: ${pct(occluded, joints)}`,
+);
