@@ -261,6 +261,10 @@ ${EXIT_CODE_HELP}`,
     .option('--out <report.json>', 'also write the JSON report (metrics and settings) to this file')
     .option('--json', 'print the JSON report to stdout instead of the table')
     .option('--sheet <file.png>', 'with --real: a contact sheet of the predictions (2D + 3D)')
+    .option(
+      '--baseline <file.jsonl>',
+      "with --dataset: another model's predictions on the split, scored next to ours (hip-centred, shared joints)",
+    )
     .option('--threads <n>', 'ONNX Runtime threads (default: one per core)', parseThreads)
     .option(
       '--progress-every <n>',
@@ -278,6 +282,7 @@ overall and for truncated / occluded people (definitions: docs/evaluation.md). W
 Examples:
   metrabs eval --model models/default --dataset data/synth --split test --out report.json
   metrabs eval --model models/default --real --sheet real.png
+  metrabs eval --dataset data/synth --split test --baseline blazepose-test.jsonl
 
 ${EXIT_CODE_HELP}`,
     )

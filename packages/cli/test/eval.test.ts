@@ -27,6 +27,14 @@ import {
   poseMetrics,
   subsetMetrics,
 } from '../src/eval/metrics.js';
+import {
+  BaselineError,
+  type ComparedPerson,
+  compareWithBaseline,
+  hipCentred,
+  parseBaselinePredictions,
+  personKey,
+} from '../src/eval/baseline.js';
 import { parseCocoKeypoints, parseMpii } from '../src/eval/real.js';
 import { runMetrabsInProcess } from './run-cli.js';
 
@@ -237,6 +245,111 @@ describe('real-image annotations', () => {
 // ---------------------------------------------------------------------------------------------
 // The command
 
+describe('peer baseline (--baseline)', () => {
+  const header = (extra: object = {}) =>
+    JSON.stringify({
+      format: 'metrabs-baseline-predictions',
+      version: 1,
+      model: 'test',
+      joint_names: ['lhip', 'rhip', 'lsho'],
+      ...extra,
+    });
+  const row = (extra: object = {}) =>
+    JSON.stringify({
+      key: '000001',
+      person: 2,
+      detected: true,
+      joints3d: [
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 9],
+      ],
+      joints2d: [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      ...extra,
+    });
+
+  it('parses the predictions file and rejects malformed ones, naming the line', () => {
+    const ok = parseBaselinePredictions(
+      `${header()}\n${row()}\n${row({ person: 3, detected: false, joints3d: null })}\n`,
+    );
+    expect(ok.header.joint_names).toEqual(['lhip', 'rhip', 'lsho']);
+    expect(ok.rows.get(personKey('000001', 2))?.joints3d?.[2]).toEqual([7, 8, 9]);
+    expect(ok.rows.get(personKey('000001', 3))).toMatchObject({ detected: false, joints3d: null });
+    const bad: [string, RegExp][] = [
+      ['', /empty/],
+      ['{"format":"x"}', /line 1: not a metrabs-baseline-predictions header/],
+      [header({ version: 2 }), /version 2 is not supported/],
+      [header({ joint_names: ['a', 'a'] }), /repeated joint names/],
+      [`${header()}\n{nope`, /line 2: not JSON/],
+      [`${header()}\n${row({ joints3d: [[1, 2, 3]] })}`, /line 2: joints3d must be 3 finite/],
+      [
+        `${header()}\n${row({
+          joints2d: [
+            [1, 2],
+            [3, 4],
+            [5, null],
+          ],
+        })}`,
+        /line 2: joints2d/,
+      ],
+      [`${header()}\n${row()}\n${row()}`, /line 3: person 000001#2 is listed twice/],
+      [`${header()}\n{"key":1,"person":0}`, /line 2: needs "key"/],
+    ];
+    for (const [text, message] of bad) {
+      expect(() => parseBaselinePredictions(text), text).toThrow(BaselineError);
+      expect(() => parseBaselinePredictions(text), text).toThrow(message);
+    }
+  });
+
+  it('hip-centred scores: translation-free, known offsets give known MPJPE / PCK / 2D error', () => {
+    expect(
+      hipCentred(
+        [
+          [0, 0, 10],
+          [2, 4, 10],
+          [5, 5, 5],
+        ],
+        0,
+        1,
+      ),
+    ).toEqual([
+      [-1, -2, 0],
+      [1, 2, 0],
+      [4, 3, -5],
+    ]);
+    const gt3d = pose(6);
+    const gt2d = gt3d.map(([x, y, z]) => [(500 * x!) / z! + 320, (500 * y!) / z! + 240]);
+    const people: ComparedPerson[] = [0, 1].map(() => ({
+      gt3d,
+      gt2d,
+      ours3d: shift(gt3d, [300, -50, 900]), // absolute error only: hip-centred error 0
+      ours2d: gt2d.map((p) => [...p]),
+      base3d: gt3d.map((p, j) => (j === 4 ? [p[0]! + 60, p[1]!, p[2]!] : [...p])),
+      base2d: gt2d.map(([u, v]) => [u! + 30, v!]), // 30 px off, box 200 px → outside 0.1 · 200
+      valid3d: gt3d.map(() => true),
+      valid2d: gt3d.map((_, j) => j !== 5),
+      boxSize: 200,
+    }));
+    const c = compareWithBaseline(people, [0, 1])!;
+    expect(c.people).toBe(2);
+    expect(c.ours.mpjpe).toBeCloseTo(0, 9);
+    expect(c.ours.pa_mpjpe).toBeCloseTo(0, 6);
+    expect(c.ours.pck).toBe(1);
+    expect(c.ours.pck2d_bbox).toBe(1);
+    expect(c.ours.mean_error_px).toBeCloseTo(0, 9);
+    expect(c.baseline.mpjpe).toBeCloseTo(60 / 6, 9); // one of 6 joints off by 60 mm
+    expect(c.baseline.pck).toBe(1);
+    expect(c.baseline.pa_mpjpe).toBeGreaterThan(0); // least squares spreads the one outlier
+    expect(c.baseline.pck2d_bbox).toBe(0);
+    expect(c.baseline.mean_error_px).toBeCloseTo(30, 9);
+    expect(compareWithBaseline([], [0, 1])).toBeNull();
+  });
+});
+
 const metrabs = runMetrabsInProcess;
 
 const DATASET = join(tmp, 'toy-dataset');
@@ -329,6 +442,102 @@ describe('metrabs eval --dataset (toy model)', { timeout: 60_000 }, () => {
     expect(limited.counts.images).toBe(1);
     expect(limited.metrics.all.people).toBe(3);
     expect(limited.metrics.truncated).toBeNull();
+  });
+
+  it('--baseline: scores another model on the same people (hip-centred), with clear errors', async () => {
+    const manifest = JSON.parse(readFileSync(join(DATASET, 'manifest.json'), 'utf8'));
+    const names: string[] = manifest.skeleton.joint_names;
+    const shared = ['lhip', 'rhip', 'lkne', 'rkne', 'lsho', 'rsho', 'nose'];
+    const idx = shared.map((n) => names.indexOf(n));
+    const scene = JSON.parse(readFileSync(join(SCENE, 'labels.json'), 'utf8'));
+    const lines = [
+      JSON.stringify({
+        format: 'metrabs-baseline-predictions',
+        version: 1,
+        model: 'oracle',
+        split: 'test',
+        joint_names: shared,
+      }),
+    ];
+    // Images 0 and 1: the ground truth itself (hip-centred), person 2 of image 0 missed;
+    // image 2 is not in the file.
+    for (const key of ['000000', '000001']) {
+      scene.people.forEach((p: { joints3d: number[][]; joints2d: number[][] }, i: number) => {
+        const detected = !(key === '000000' && i === 2);
+        const j3 = hipCentred(
+          idx.map((j) => p.joints3d[j]!),
+          0,
+          1,
+        );
+        lines.push(
+          JSON.stringify({
+            key,
+            person: i,
+            detected,
+            joints3d: detected ? j3 : null,
+            joints2d: detected ? idx.map((j) => p.joints2d[j]) : null,
+          }),
+        );
+      });
+    }
+    const file = join(tmp, 'baseline.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = await metrabs([
+      'eval',
+      '--model',
+      MODEL,
+      '--dataset',
+      DATASET,
+      '--json',
+      '--baseline',
+      file,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const b = JSON.parse(r.stdout).baseline;
+    expect(b).toMatchObject({
+      model: 'oracle',
+      joints: ['lhip', 'rhip', 'lkne', 'rkne', 'lsho', 'rsho', 'nose'],
+      peopleScored: 5,
+      peopleNotDetected: 1,
+      peopleMissing: 3,
+    });
+    expect(b.comparison.baseline.mpjpe).toBeCloseTo(0, 6);
+    expect(b.comparison.baseline.pck).toBe(1);
+    expect(b.comparison.baseline.pck2d_bbox).toBe(1);
+    expect(Number.isFinite(b.comparison.ours.mpjpe)).toBe(true);
+    const table = await metrabs([
+      'eval',
+      '--model',
+      MODEL,
+      '--dataset',
+      DATASET,
+      '--baseline',
+      file,
+    ]);
+    expect(table.stdout).toMatch(
+      /baseline oracle: scored on the 5 of 9 people it detected \(3 not in its file\); 7 shared joints/,
+    );
+    expect(table.stdout).toMatch(/\nbaseline\s+0\.0\s+0\.0\s+100\.0 %\s+100\.0 %\s+0\.0/);
+
+    const wrongSplit = join(tmp, 'baseline-val.jsonl');
+    writeFileSync(wrongSplit, lines.join('\n').replace('"split":"test"', '"split":"validation"'));
+    const corrupt = join(tmp, 'baseline-bad.jsonl');
+    writeFileSync(
+      corrupt,
+      `${lines[0]}\n{"key":"000000","person":0,"detected":true,"joints3d":[]}`,
+    );
+    const cases: [string[], number, RegExp][] = [
+      [['--baseline', wrongSplit], 2, /are for split "validation", not "test"/],
+      [['--baseline', corrupt], 3, /baseline-bad\.jsonl: line 2: joints3d must be 7 finite/],
+      [['--baseline', join(tmp, 'none.jsonl')], 3, /cannot read the baseline predictions/],
+    ];
+    for (const [extra, code, message] of cases) {
+      const e = await metrabs(['eval', '--model', MODEL, '--dataset', DATASET, ...extra]);
+      expect(e.code, e.stderr).toBe(code);
+      expect(e.stderr).toMatch(message);
+    }
+    const real = await metrabs(['eval', '--model', MODEL, '--real', tmp, '--baseline', file]);
+    expect(real.code).toBe(2);
   });
 
   it('exit codes: usage 2, missing or corrupt dataset 3, model 4', async () => {

@@ -30,6 +30,15 @@ import {
   pck2dTable,
   subsetMetrics,
 } from '../eval/metrics.js';
+import {
+  type BaselinePredictions,
+  BaselineError,
+  type ComparedPerson,
+  comparisonTable,
+  compareWithBaseline,
+  parseBaselinePredictions,
+  personKey,
+} from '../eval/baseline.js';
 import { AnnotationError, parseRealSet, REAL_SETS, type RealSet } from '../eval/real.js';
 import { stringifyJson } from '../format.js';
 import {
@@ -56,6 +65,8 @@ export interface EvalOptions {
   sheet?: string;
   threads?: number;
   progressEvery?: number;
+  /** Another model's predictions on the same split, scored alongside (docs/evaluation.md). */
+  baseline?: string;
 }
 
 /** Default test-time augmentations of `eval`: 1, as the trainer's evaluation (no augmentation). */
@@ -84,6 +95,9 @@ function checkOptions(options: EvalOptions): 'dataset' | 'real' {
   }
   if (options.sheet !== undefined && !real) {
     throw new UsageError('--sheet needs --real (a contact sheet of the real images)');
+  }
+  if (options.baseline !== undefined && real) {
+    throw new UsageError('--baseline needs --dataset (predictions for a dataset split)');
   }
   return real ? 'real' : 'dataset';
 }
@@ -146,6 +160,52 @@ async function openReader(dir: string, split: string): Promise<DatasetReader> {
   }
 }
 
+function loadBaseline(file: string, split: string): BaselinePredictions {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read the baseline predictions ${file}: ${oneLine(e)}`);
+  }
+  let parsed: BaselinePredictions;
+  try {
+    parsed = parseBaselinePredictions(text);
+  } catch (e) {
+    if (e instanceof BaselineError) throw new InputError(`${file}: ${e.message}`);
+    throw e;
+  }
+  const made = parsed.header.split;
+  if (made !== undefined && made !== split) {
+    throw new UsageError(
+      `the baseline predictions in ${file} are for split "${made}", not "${split}"`,
+    );
+  }
+  return parsed;
+}
+
+/** Joint indices shared by the baseline, our output skeleton and the ground truth. */
+function baselineJoints(baseline: BaselinePredictions, ourNames: string[], gtNames: string[]) {
+  const base = new Map(baseline.header.joint_names.map((n, i) => [n, i]));
+  const ours = new Map(ourNames.map((n, i) => [n, i]));
+  const shared = gtNames
+    .map((name, gt) => ({ name, gt, ours: ours.get(name), base: base.get(name) }))
+    .filter((j) => j.ours !== undefined && j.base !== undefined);
+  const lhip = shared.findIndex((j) => j.name === 'lhip');
+  const rhip = shared.findIndex((j) => j.name === 'rhip');
+  if (lhip < 0 || rhip < 0) {
+    throw new InputError(
+      `the baseline, the model and the dataset must all define lhip and rhip (hip-centred comparison); shared joints: ${shared.map((j) => j.name).join(', ') || 'none'}`,
+    );
+  }
+  return {
+    names: shared.map((j) => j.name),
+    gt: shared.map((j) => j.gt),
+    ours: shared.map((j) => j.ours!),
+    base: shared.map((j) => j.base!),
+    hips: [lhip, rhip] as [number, number],
+  };
+}
+
 /** The estimator without a detector (evaluation uses the ground-truth boxes). */
 async function openEval(options: EvalOptions) {
   const started = performance.now();
@@ -176,6 +236,15 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
     `metrabs: model ${info.dir} (${info.backbone}, ${info.skeleton}) loaded in ${secondsText(performance.now() - started)}; ` +
       `evaluating ${corr.names.length} of ${gtNames.length} joints of ${wanted}\n`,
   );
+  const baseline =
+    options.baseline === undefined ? null : loadBaseline(options.baseline, options.split);
+  const baseJoints =
+    baseline === null
+      ? null
+      : baselineJoints(baseline, [...getSkeleton(outSkeleton).jointNames], gtNames);
+  const compared: ComparedPerson[] = [];
+  let baselineMissing = 0;
+  let baselineUndetected = 0;
 
   const total =
     options.limit !== undefined ? Math.min(options.limit, splitInfo.examples) : splitInfo.examples;
@@ -230,11 +299,31 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
         where,
       );
       const poses = result.poses3d as number[][][];
+      const poses2d = result.poses2d as number[][][];
       labeled.forEach((p, k) => {
         const valid = corr.gt.map((g) => p.joint_valid[g] === 1);
         if (!valid[root] || valid.filter(Boolean).length < 2) {
           excluded++;
           return;
+        }
+        if (baseline !== null && baseJoints !== null) {
+          const row = baseline.rows.get(personKey(ex.key, p.index));
+          if (row === undefined) baselineMissing++;
+          else if (!row.detected) baselineUndetected++;
+          else {
+            const j = baseJoints;
+            compared.push({
+              gt3d: j.gt.map((g) => p.joints3d![g]!),
+              gt2d: j.gt.map((g) => p.joints2d[g]!),
+              ours3d: j.ours.map((i) => poses[k]![i]!),
+              ours2d: j.ours.map((i) => poses2d[k]![i]!),
+              base3d: j.base.map((i) => row.joints3d![i]!),
+              base2d: j.base.map((i) => row.joints2d![i]!),
+              valid3d: j.gt.map((g) => p.joint_valid[g] === 1),
+              valid2d: j.gt.map((g) => p.joint_valid[g] === 1 && p.in_image[g] === 1),
+              boxSize: Math.max(p.box[2], p.box[3]),
+            });
+          }
         }
         people.push({
           pred: corr.pred.map((i) => poses[k]![i]!),
@@ -299,6 +388,20 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
       examples: { ...skipped.examples, ...extra.examples },
     },
     metrics: subsetMetrics(people, root),
+    ...(baseline !== null && baseJoints !== null
+      ? {
+          baseline: {
+            file: resolve(options.baseline!),
+            model: baseline.header.model,
+            joints: baseJoints.names,
+            root: 'midpoint of lhip and rhip',
+            peopleScored: compared.length,
+            peopleNotDetected: baselineUndetected,
+            peopleMissing: baselineMissing,
+            comparison: compareWithBaseline(compared, baseJoints.hips),
+          },
+        }
+      : {}),
     seconds,
   };
   if (options.out !== undefined) writeOutput(options.out, `${stringifyJson(report)}\n`, 'report');
@@ -311,6 +414,7 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
         metricsTable(report.metrics) +
         `(MPJPE, PA-MPJPE, MRPE in mm; root joint ${gtNames[PROTOCOL.rootJoint]}; occluded: > ${PROTOCOL.occludedThreshold * 100} % of the valid joints)\n`,
     );
+    if (report.baseline) io.stdout(baselineText(report.baseline));
   }
   if (report.skipped.total > 0) {
     io.stderr(
@@ -322,6 +426,24 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
   }
   if (options.out !== undefined) io.stderr(`metrabs: report written to ${resolve(options.out)}\n`);
   return EXIT.ok;
+}
+
+function baselineText(b: {
+  model: string;
+  joints: string[];
+  peopleScored: number;
+  peopleNotDetected: number;
+  peopleMissing: number;
+  comparison: ReturnType<typeof compareWithBaseline>;
+}): string {
+  const all = b.peopleScored + b.peopleNotDetected + b.peopleMissing;
+  const head =
+    `\nbaseline ${b.model}: scored on the ${b.peopleScored} of ${all} people it detected` +
+    (b.peopleMissing > 0 ? ` (${b.peopleMissing} not in its file)` : '') +
+    `; ${b.joints.length} shared joints, hip-centred\n`;
+  const c = b.comparison;
+  if (c === null) return `${head}(no person to compare)\n`;
+  return head + comparisonTable(c);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -238,7 +238,7 @@ export function pck2dMetrics(people: Person2d[]): Pck2dMetrics {
 // ---------------------------------------------------------------------------------------------
 // Text
 
-function cell(value: number | null | undefined, digits: number, suffix = ''): string {
+export function cell(value: number | null | undefined, digits: number, suffix = ''): string {
   return value === null || value === undefined || !Number.isFinite(value)
     ? '–'
     : `${value.toFixed(digits)}${suffix}`;

@@ -233,6 +233,8 @@ export function checkManifest(raw: unknown, file: string): DatasetManifest {
 
 /** A person as the reader returns it: every optional field filled in with its default. */
 export interface ReadPerson extends PersonLabels {
+  /** Position in the label file's `people` list (skipped people keep their numbers). */
+  index: number;
   in_image: Flag[];
   occluded: Flag[];
   truncated: boolean;
@@ -324,7 +326,7 @@ function parsePerson(
   p: unknown,
   j: number,
   size: { width: number; height: number } | null,
-): ReadPerson {
+): Omit<ReadPerson, 'index'> {
   if (!isObject(p)) throw new LabelProblem('malformed person', 'not an object');
   const box = p['box'];
   if (!Array.isArray(box) || box.length !== 4 || !box.every((x) => typeof x === 'number')) {
@@ -345,7 +347,7 @@ function parsePerson(
         ? 1
         : 0,
   );
-  const person: ReadPerson = {
+  const person: Omit<ReadPerson, 'index'> = {
     box: box as [number, number, number, number],
     joints3d,
     joints2d,
@@ -395,7 +397,7 @@ export function readExampleLabels(
   const people: ReadPerson[] = [];
   rawPeople.forEach((p, i) => {
     try {
-      people.push(parsePerson(p, numJoints, size));
+      people.push({ ...parsePerson(p, numJoints, size), index: i });
     } catch (e) {
       if (!(e instanceof LabelProblem)) throw e;
       skipped.add(e.reason, `${where} person ${i}`);
