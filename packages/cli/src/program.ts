@@ -118,6 +118,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
       'print the results to stdout as JSON (one line per image) instead of writing files',
     )
     .option('--no-viz', 'write only the JSON files, no pictures')
+    .option('--sheet <file.png>', 'also one contact sheet with every image (overlay + 3D view)')
     .addHelpText(
       'after',
       `

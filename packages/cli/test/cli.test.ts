@@ -193,6 +193,24 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
   );
 
   it.skipIf(!haveData)(
+    '--sheet: one contact sheet of every image (overlay + 3D view), also with --no-viz',
+    async () => {
+      const dir = join(tmp, 'out-sheet');
+      const sheet = join(tmp, 'sheets', 'sheet.png');
+      const args = ['detect', BASKETBALL, blank, ...toy, '--num-aug', '1', '--out', dir];
+      const r = await metrabs([...args, '--no-viz', '--sheet', sheet]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`contact sheet of 2 images written to ${sheet}`);
+      const meta = await sharp(sheet).metadata();
+      expect(meta.format).toBe('png');
+      expect(meta.height).toBe(320 + 2 * 8); // one row of two [overlay | 3D view] pairs
+      expect(meta.width).toBeGreaterThan(4 * 320);
+      expect(existsSync(join(dir, 'blank.json'))).toBe(true);
+      expect(existsSync(join(dir, 'blank.overlay.png'))).toBe(false);
+    },
+  );
+
+  it.skipIf(!haveData)(
     'detect basketball1.png --skeleton coco_19 writes JSON, overlay and 3D view',
     async () => {
       const r = await metrabs([

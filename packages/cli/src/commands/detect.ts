@@ -1,6 +1,6 @@
 /** `metrabs detect <images...>`: 3D poses of everyone in each image, as JSON and pictures. */
 import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CliError, EXIT, type ExitCode, InputError, oneLine } from '../errors.js';
 import {
   formatImageResult,
@@ -21,12 +21,15 @@ import {
   type RgbImage,
   settingsRecord,
 } from '../pipeline.js';
+import { contactSheet } from '../render/contact-sheet.js';
 import { overlayPng, scenePng } from '../render/raster.js';
 
 export interface DetectOptions extends ModelOptions {
   out: string;
   json?: boolean;
   viz: boolean;
+  /** One PNG with every image's overlay and 3D view. */
+  sheet?: string;
 }
 
 export interface Io {
@@ -85,6 +88,7 @@ export async function runDetect(
   }
   const stems = outputStems(images);
   let failures = 0;
+  const sheetPairs: Buffer[][] = [];
   for (const [i, path] of images.entries()) {
     const t0 = performance.now();
     let image: RgbImage;
@@ -101,34 +105,38 @@ export async function runDetect(
       settings,
     };
     const files: string[] = [];
+    const pictures = options.viz || options.sheet !== undefined;
+    const overlay = !pictures
+      ? null
+      : await overlayPng(image, {
+          boxes: json.boxes,
+          poses2d: json.poses2d,
+          jointNames: json.jointNames,
+          edges: json.edges,
+          distancesM: json.distancesM,
+          ...(options.sheet !== undefined ? { caption: stems[i]! } : {}),
+        });
+    const view = !pictures
+      ? null
+      : await scenePng({
+          poses3d: result.poses3d.map((p) => worldToCamera(p, camera?.extrinsicMatrix)),
+          jointNames: json.jointNames,
+          edges: json.edges,
+          intrinsicMatrix: result.intrinsicMatrix,
+          imageWidth: image.width,
+          imageHeight: image.height,
+          title: stems[i]!,
+        });
+    if (overlay !== null && view !== null && options.sheet !== undefined) {
+      sheetPairs.push([overlay, view]);
+    }
     if (writeFiles) {
       const stem = join(outDir, stems[i]!);
       writeFileSync(`${stem}.json`, `${stringifyJson(json)}\n`);
       files.push(`${stem}.json`);
-      if (options.viz) {
-        writeFileSync(
-          `${stem}.overlay.png`,
-          await overlayPng(image, {
-            boxes: json.boxes,
-            poses2d: json.poses2d,
-            jointNames: json.jointNames,
-            edges: json.edges,
-            distancesM: json.distancesM,
-          }),
-        );
-        const cameraPoses = result.poses3d.map((p) => worldToCamera(p, camera?.extrinsicMatrix));
-        writeFileSync(
-          `${stem}.3d.png`,
-          await scenePng({
-            poses3d: cameraPoses,
-            jointNames: json.jointNames,
-            edges: json.edges,
-            intrinsicMatrix: result.intrinsicMatrix,
-            imageWidth: image.width,
-            imageHeight: image.height,
-            title: stems[i]!,
-          }),
-        );
+      if (options.viz && overlay !== null && view !== null) {
+        writeFileSync(`${stem}.overlay.png`, overlay);
+        writeFileSync(`${stem}.3d.png`, view);
         files.push(`${stem}.overlay.png`, `${stem}.3d.png`);
       }
     } else {
@@ -137,6 +145,16 @@ export async function runDetect(
     io.stderr(`${path}: ${peopleText(json.people)}, ${seconds(performance.now() - t0)}\n`);
   }
   if (writeFiles && failures < images.length) io.stderr(`metrabs: results in ${outDir}\n`);
+  if (options.sheet !== undefined && sheetPairs.length > 0) {
+    const sheet = resolve(options.sheet);
+    try {
+      mkdirSync(dirname(sheet), { recursive: true });
+      writeFileSync(sheet, await contactSheet(sheetPairs));
+    } catch (e) {
+      throw new CliError(`cannot write the contact sheet ${sheet}: ${oneLine(e)}`, EXIT.input);
+    }
+    io.stderr(`metrabs: contact sheet of ${sheetPairs.length} images written to ${sheet}\n`);
+  }
   if (failures > 0) {
     io.stderr(`metrabs: error: ${failures} of ${images.length} images could not be read\n`);
     return EXIT.input;

@@ -8,7 +8,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp, { type OverlayOptions } from 'sharp';
 import { getSkeleton } from '../../../core/src/index.js';
 import {
   DatasetError,
@@ -49,6 +48,7 @@ import {
   type RgbImage,
 } from '../pipeline.js';
 import { createProgress } from '../progress.js';
+import { contactSheet } from '../render/contact-sheet.js';
 import { overlayPng, scenePng } from '../render/raster.js';
 import type { Io } from './detect.js';
 
@@ -483,46 +483,6 @@ function loadRealSets(root: string): LoadedSet[] {
     );
   }
   return out;
-}
-
-const TILE_HEIGHT = 320;
-
-/** A grid of [overlay | 3D view] pairs, `columns` pairs per row, on a dark background. */
-async function contactSheet(pairs: Buffer[][], columns = 2): Promise<Buffer> {
-  const tiles = await Promise.all(
-    pairs.map(async (pair) => {
-      const parts = await Promise.all(
-        pair.map(async (png) => {
-          const { data, info } = await sharp(png)
-            .resize({ height: TILE_HEIGHT })
-            .png()
-            .toBuffer({ resolveWithObject: true });
-          return { data, width: info.width };
-        }),
-      );
-      return { parts, width: parts.reduce((n, p) => n + p.width, 0) };
-    }),
-  );
-  const rows: (typeof tiles)[] = [];
-  for (let i = 0; i < tiles.length; i += columns) rows.push(tiles.slice(i, i + columns));
-  const gap = 8;
-  const width = Math.max(...rows.map((r) => r.reduce((n, t) => n + t.width + gap, gap)));
-  const height = rows.length * (TILE_HEIGHT + gap) + gap;
-  const composites: OverlayOptions[] = [];
-  rows.forEach((row, r) => {
-    let left = gap;
-    for (const tile of row) {
-      for (const part of tile.parts) {
-        composites.push({ input: part.data, left, top: gap + r * (TILE_HEIGHT + gap) });
-        left += part.width;
-      }
-      left += gap;
-    }
-  });
-  return sharp({ create: { width, height, channels: 3, background: '#101114' } })
-    .composite(composites)
-    .png({ compressionLevel: 6 })
-    .toBuffer();
 }
 
 async function evalReal(options: EvalOptions, io: Io): Promise<ExitCode> {
