@@ -17,6 +17,14 @@ import { imageHeader } from '../../synth/src/dataset/labels.js';
 import { DatasetWriter, type ShardExample } from '../../synth/src/dataset/writer-node.js';
 import { upInCamera } from '../src/commands/eval.js';
 import {
+  BaselineError,
+  type ComparedPerson,
+  compareWithBaseline,
+  hipCentred,
+  parseBaselinePredictions,
+  personKey,
+} from '../src/eval/baseline.js';
+import {
   chooseOutputSkeleton,
   jointCorrespondence,
   metricsTable,
@@ -27,14 +35,6 @@ import {
   poseMetrics,
   subsetMetrics,
 } from '../src/eval/metrics.js';
-import {
-  BaselineError,
-  type ComparedPerson,
-  compareWithBaseline,
-  hipCentred,
-  parseBaselinePredictions,
-  personKey,
-} from '../src/eval/baseline.js';
 import { parseCocoKeypoints, parseMpii } from '../src/eval/real.js';
 import { runMetrabsInProcess } from './run-cli.js';
 

@@ -17,6 +17,15 @@ import {
 } from '../../../synth/src/dataset/reader-node.js';
 import { EXIT, type ExitCode, InputError, ModelError, oneLine, UsageError } from '../errors.js';
 import {
+  BaselineError,
+  type BaselinePredictions,
+  type ComparedPerson,
+  compareWithBaseline,
+  comparisonTable,
+  parseBaselinePredictions,
+  personKey,
+} from '../eval/baseline.js';
+import {
   chooseOutputSkeleton,
   jointCorrespondence,
   metricsTable,
@@ -29,15 +38,6 @@ import {
   pck2dTable,
   subsetMetrics,
 } from '../eval/metrics.js';
-import {
-  type BaselinePredictions,
-  BaselineError,
-  type ComparedPerson,
-  comparisonTable,
-  compareWithBaseline,
-  parseBaselinePredictions,
-  personKey,
-} from '../eval/baseline.js';
 import { AnnotationError, parseRealSet, REAL_SETS, type RealSet } from '../eval/real.js';
 import { stringifyJson } from '../format.js';
 import {
