@@ -292,7 +292,41 @@ ${EXIT_CODE_HELP}`,
       setExit(await runEval(options, io));
     });
 
-  for (const command of [detect, video, synth, synthRun, preview, evaluate]) {
+  const fetchDetector = program
+    .command('fetch-detector')
+    .description(
+      'download, verify and install the YOLOX-Nano person detector (3.5 MiB, Apache-2.0) where detect finds it',
+    )
+    .option(
+      '--from <file|url>',
+      "install from this file or http(s) URL (default: this repository's development copy in ../shared/data/detector if present, else GitHub)",
+    )
+    .option(
+      '--dest <file>',
+      'where to install it (default: $XDG_CACHE_HOME/metrabs/yolox_nano.onnx, else ~/.cache/metrabs/yolox_nano.onnx)',
+    )
+    .option('--force', 'install again even if the destination already holds the verified file')
+    .addHelpText(
+      'after',
+      `
+Checks the size and sha256 before anything is written at the destination: a wrong file, an
+interrupted download or a network failure leaves it as it was (exit code 3). The licence is
+saved beside the model as yolox_nano.LICENSE. Running it again is cheap: an installed,
+verified file is kept.
+
+Examples:
+  metrabs fetch-detector
+  metrabs fetch-detector --from ~/Downloads/yolox_nano.onnx
+  metrabs fetch-detector --from https://example.com/mirror/yolox_nano.onnx --dest models/yolox_nano.onnx
+
+${EXIT_CODE_HELP}`,
+    )
+    .action(async (options) => {
+      const { runFetchDetector } = await import('./commands/fetch-detector.js');
+      setExit(await runFetchDetector(options, io));
+    });
+
+  for (const command of [detect, video, synth, synthRun, preview, evaluate, fetchDetector]) {
     command
       .exitOverride()
       .showSuggestionAfterError(true)

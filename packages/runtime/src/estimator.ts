@@ -132,6 +132,8 @@ function nested(flat: ArrayLike<number>, dims: number[]): unknown[] {
 export class Pose3DEstimator {
   readonly model: CropModel;
   readonly detector: PersonDetector | undefined;
+  /** Crop buffers not in use (see `takeCropBuffer`). */
+  private readonly cropBuffers: Float32Array[] = [];
 
   constructor(model: CropModel, detector?: PersonDetector) {
     this.model = model;
@@ -259,8 +261,6 @@ export class Pose3DEstimator {
 
   /** Renders and runs every crop of every image in batches; fills `job.poses3d`. */
   private async predictAll(jobs: ImageJob[]): Promise<void> {
-    const g = this.model.descriptor.geometry;
-    const mirror = this.model.descriptor.mirror;
     const j = this.model.numJoints;
     const side = this.model.side;
     const batchSize = Math.max(1, jobs[0]?.options.internalBatchSize ?? DEFAULTS.internalBatchSize);
@@ -272,7 +272,35 @@ export class Pose3DEstimator {
       const pyramid = new LinearImagePyramid(job.image);
       for (let index = 0; index < job.crops.length; index++) work.push({ job, index, pyramid });
     }
-    const crops = new Float32Array(batchSize * side * side * 3);
+    const crops = this.takeCropBuffer(Math.min(batchSize, work.length) * side * side * 3);
+    try {
+      await this.predictChunks(work, crops, batchSize, antialiasFactor);
+    } finally {
+      this.cropBuffers.push(crops);
+    }
+  }
+
+  /**
+   * A crop buffer of at least `length` floats from the pool (calls running concurrently each
+   * take their own). Reusing it saves zero-filling and collecting megabytes on every call.
+   */
+  private takeCropBuffer(length: number): Float32Array {
+    const i = this.cropBuffers.findIndex((b) => b.length >= length);
+    if (i >= 0) return this.cropBuffers.splice(i, 1)[0]!;
+    if (this.cropBuffers.length > 0) this.cropBuffers.pop(); // too small: replace it
+    return new Float32Array(length);
+  }
+
+  private async predictChunks(
+    work: { job: ImageJob; index: number; pyramid: LinearImagePyramid }[],
+    crops: Float32Array,
+    batchSize: number,
+    antialiasFactor: number,
+  ): Promise<void> {
+    const g = this.model.descriptor.geometry;
+    const mirror = this.model.descriptor.mirror;
+    const j = this.model.numJoints;
+    const side = this.model.side;
     for (let start = 0; start < work.length; start += batchSize) {
       const chunk = work.slice(start, start + batchSize);
       const n = chunk.length;

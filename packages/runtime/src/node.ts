@@ -7,7 +7,23 @@ import { Pose3DEstimator } from './estimator.js';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from './model-package-node.js';
 
 export * from './detector-file.js';
-export { DetectorNotFoundError, loadYoloxDetector, resolveDetectorPath } from './detector-node.js';
+export {
+  DEV_DETECTOR_DIR,
+  DetectorInstallError,
+  type DetectorInstallFailure,
+  type DetectorInstallSource,
+  type InstallDetectorOptions,
+  type InstallDetectorResult,
+  installDetector,
+} from './detector-install-node.js';
+export {
+  DETECTOR_ENV_VAR,
+  DetectorNotFoundError,
+  defaultDetectorCachePath,
+  detectorInstructions,
+  loadYoloxDetector,
+  resolveDetectorPath,
+} from './detector-node.js';
 export { ImageError, loadImage, saveRgbPng } from './image-node.js';
 export * from './index.js';
 export {

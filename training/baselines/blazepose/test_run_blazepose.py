@@ -83,7 +83,8 @@ def test_predictions(predictions):
     assert detected, 'BlazePose found nobody in the first test images'
     near = total = 0
     for r in rows:
-        assert isinstance(r['ms'], (int, float)) and r['ms'] > 0
+        if 'skipped' not in r:  # a person whose box is unusable gets no crop and no time
+            assert isinstance(r['ms'], (int, float)) and r['ms'] > 0
         if not r['detected']:
             assert r['joints3d'] is None and r['joints2d'] is None and r['visibility'] is None
     for r in detected:
