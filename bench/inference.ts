@@ -288,6 +288,10 @@ async function measureCalls(timeline: Timeline, fn: () => Promise<unknown>): Pro
 const models = [
   { name: 'model-tiny', label: 'tiny (MNv3-S ×0.5, 128²)', dir: join(REPO, 'fixtures/model-tiny') },
   { name: 'mnv3l-256', label: 'MNv3-L 256²', dir: ensureMnv3lPackage() },
+  // The shipped default model (EfficientNet-Lite0 256²), when this checkout has one.
+  ...(existsSync(join(REPO, 'models/default/metrabs.json'))
+    ? [{ name: 'default', label: 'default (Lite0 256²)', dir: join(REPO, 'models/default') }]
+    : []),
 ];
 
 console.log(

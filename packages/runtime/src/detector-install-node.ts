@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -141,7 +141,7 @@ function isUrl(text: string): boolean {
 }
 
 /** One line from an error and its causes: `connect ECONNREFUSED 127.0.0.1:9`, `terminated: other side closed`. */
-export function describeNetworkError(error: unknown): string {
+export function describeError(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current !== undefined && current !== null && depth < 6; depth++) {
@@ -209,7 +209,7 @@ async function writeVerified(
       'write-failed',
       source,
       dest,
-      `cannot ${action} ${tmp}: ${describeNetworkError(error)}. Nothing was installed.`,
+      `cannot ${action} ${tmp}: ${describeError(error)}. Nothing was installed.`,
     );
   let handle: FileHandle | undefined;
   try {
@@ -266,7 +266,7 @@ async function writeVerified(
         'write-failed',
         source,
         dest,
-        `cannot move the verified file to ${dest}: ${describeNetworkError(error)}. Nothing was installed.`,
+        `cannot move the verified file to ${dest}: ${describeError(error)}. Nothing was installed.`,
       );
     }
   } catch (error) {
@@ -343,9 +343,9 @@ async function withDownload<T>(
       received > 0
         ? ` after ${n(received)}${total !== undefined ? ` of ${n(total)}` : ''} bytes`
         : '';
-    const cause = describeNetworkError(error);
+    const cause = describeError(error);
     const why = stalled
-      ? `no data for ${(o.stallMs / 1000).toFixed(0)} s`
+      ? `no data for ${o.stallMs / 1000} s`
       : cause === 'bad port'
         ? 'fetch refuses this port ("bad port" in the Fetch standard); use another one'
         : cause;
@@ -428,7 +428,9 @@ async function plan(options: InstallDetectorOptions, dest: string): Promise<Plan
         kind: 'dev-copy',
         origin: devFile,
         what: `the development copy ${devFile}`,
-        licenseFiles: ['LICENSE', YOLOX_NANO_LICENSE_FILENAME].map((f) => join(dirname(devFile), f)),
+        licenseFiles: ['LICENSE', YOLOX_NANO_LICENSE_FILENAME].map((f) =>
+          join(dirname(devFile), f),
+        ),
         licenseUrls: fallback,
       };
     }
@@ -454,7 +456,7 @@ async function openSourceFile(path: string, what: string, dest: string) {
       'source-missing',
       path,
       dest,
-      `cannot install ${what}: ${code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${code ?? describeNetworkError(error)})`}.`,
+      `cannot install ${what}: ${code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${code ?? describeError(error)})`}.`,
     );
   }
   if (!info.isFile()) {
@@ -519,6 +521,49 @@ function licenseWarning(why: string): string {
   );
 }
 
+/** Writes the verified model at `dest` from the planned source. */
+async function installModel(
+  p: Plan,
+  dest: string,
+  options: InstallDetectorOptions,
+  o: StreamOptions,
+): Promise<void> {
+  if (p.kind === 'download') {
+    options.onDownloadStart?.(p.origin, YOLOX_NANO_BYTES);
+    await withDownload(p.origin, p.what, o, (chunks, total) =>
+      writeVerified(chunks, dest, MODEL, p.what, p.origin, (done) =>
+        options.onProgress?.(done, total ?? YOLOX_NANO_BYTES),
+      ),
+    );
+    return;
+  }
+  const chunks = await openSourceFile(p.origin, p.what, dest);
+  try {
+    await writeVerified(chunks, dest, MODEL, p.what, p.origin);
+  } catch (error) {
+    if (error instanceof DetectorInstallError) throw error;
+    throw new DetectorInstallError(
+      'source-missing',
+      p.origin,
+      dest,
+      `cannot read ${p.what}: ${describeError(error)}. Nothing was installed.`,
+    );
+  }
+}
+
+/** Removes `dir` and its parents up to and including `top`, stopping at the first non-empty one. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  const stop = resolve(top);
+  for (let d = resolve(dir); d.startsWith(stop); d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return;
+    }
+    if (d === stop) return;
+  }
+}
+
 /**
  * Puts a verified YOLOX-Nano at `options.dest` (default: the cache file that
  * `resolveDetectorPath()` uses) and its licence beside it. Does nothing but verify when the
@@ -570,45 +615,29 @@ export async function installDetector(
     };
   }
 
+  let createdDir: string | undefined;
   try {
-    await mkdir(dirname(dest), { recursive: true });
+    createdDir = await mkdir(dirname(dest), { recursive: true });
   } catch (error) {
     throw new DetectorInstallError(
       'write-failed',
       p.origin,
       dest,
-      `cannot create the folder ${dirname(dest)}: ${describeNetworkError(error)}.`,
+      `cannot create the folder ${dirname(dest)}: ${describeError(error)}.`,
     );
   }
-  if (o.signal?.aborted) {
-    throw new DetectorInstallError('aborted', p.origin, dest, 'installation cancelled');
-  }
-
-  if (p.kind === 'download') {
-    options.onDownloadStart?.(p.origin, YOLOX_NANO_BYTES);
-    await withDownload(p.origin, p.what, o, (chunks, total) =>
-      writeVerified(chunks, dest, MODEL, p.what, p.origin, (done) =>
-        options.onProgress?.(done, total ?? YOLOX_NANO_BYTES),
-      ),
-    );
-  } else {
-    const chunks = await openSourceFile(p.origin, p.what, dest);
-    try {
-      await writeVerified(chunks, dest, MODEL, p.what, p.origin);
-    } catch (error) {
-      if (error instanceof DetectorInstallError) throw error;
-      throw new DetectorInstallError(
-        'source-missing',
-        p.origin,
-        dest,
-        `cannot read ${p.what}: ${describeNetworkError(error)}. Nothing was installed.`,
-      );
+  try {
+    if (o.signal?.aborted) {
+      throw new DetectorInstallError('aborted', p.origin, dest, 'installation cancelled');
     }
+    await installModel(p, dest, options, o);
+  } catch (error) {
+    // Folders this call created are removed again, as long as they are empty.
+    if (createdDir !== undefined) await removeEmptyDirs(dirname(dest), createdDir);
+    throw error;
   }
   if (destInfo?.isFile() && !destVerified) {
-    warnings.push(
-      `replaced ${dest}, which was not the expected file (${n(destInfo.size)} bytes)`,
-    );
+    warnings.push(`replaced ${dest}, which was not the expected file (${n(destInfo.size)} bytes)`);
   }
 
   const license = await installLicense(p, licenseDest, o).catch((error: unknown) => ({

@@ -54,16 +54,15 @@ export function createByteProgress(
   };
 }
 
-export async function runFetchDetector(
-  options: FetchDetectorOptions,
-  io: Io,
-): Promise<ExitCode> {
+export async function runFetchDetector(options: FetchDetectorOptions, io: Io): Promise<ExitCode> {
   if (options.from === '') throw new UsageError('--from needs a file or an http(s) URL');
   if (options.dest === '') throw new UsageError('--dest needs a file path');
   const { DetectorInstallError, installDetector } = await import(
     '../../../runtime/src/detector-install-node.js'
   );
-  const { DETECTOR_ENV_VAR } = await import('../../../runtime/src/detector-node.js');
+  const { DETECTOR_ENV_VAR, defaultDetectorCachePath } = await import(
+    '../../../runtime/src/detector-node.js'
+  );
 
   const progress = createByteProgress('yolox_nano.onnx', {
     tty: process.stderr.isTTY === true,
@@ -113,10 +112,13 @@ export async function runFetchDetector(
   if (result.licensePath !== null && result.source !== 'already-installed') {
     io.stderr(`metrabs: licence (Apache-2.0) saved as ${result.licensePath}\n`);
   }
+  // Where detect and video will look (without --detector): say so if that is somewhere else.
   const env = process.env[DETECTOR_ENV_VAR];
-  if (env && resolve(env) !== result.path) {
+  const looked = env ? resolve(env) : defaultDetectorCachePath();
+  if (looked !== result.path) {
     io.stderr(
-      `metrabs: note: ${DETECTOR_ENV_VAR} is set (${env}), so detect and video use that file, not this one\n`,
+      `metrabs: note: detect and video look for ${looked}${env ? ` (${DETECTOR_ENV_VAR})` : ''}, ` +
+        `not this file: pass --detector ${result.path} or set ${DETECTOR_ENV_VAR}=${result.path}\n`,
     );
   }
   const line =
