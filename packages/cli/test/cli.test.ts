@@ -121,15 +121,9 @@ describe.concurrent('metrabs without a model (fast paths)', { timeout: 60_000 },
     }
   });
 
-  it('the default model directory missing → exit 4 with the hint', async () => {
+  it('a missing model directory → exit 4', async () => {
     const image = join(tmp, 'any2.png');
     writeFileSync(image, 'x');
-    const r = await metrabs(['detect', image]);
-    expect(r.code, r.stderr).toBe(4);
-    expectOneLineError(
-      r,
-      /model package not found: .*models\/default — no default model has been trained/,
-    );
     const other = await metrabs(['detect', image, '--model', join(tmp, 'no-model')]);
     expect(other.code).toBe(4);
     expectOneLineError(other, /model package not found: .*no-model/);
@@ -191,6 +185,15 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
       expect(existsSync(join(dir, 'broken.json'))).toBe(false);
     },
   );
+
+  it.skipIf(!haveData)('without --model, the shipped models/default is used', async () => {
+    const r = await metrabs(['detect', blank, '--detector', DETECTOR, '--num-aug', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.model.dir).toMatch(/models[/\\]default$/);
+    expect(json.model.backbone).toBe('efficientnet_lite0');
+    expect(json.people).toBe(0);
+  });
 
   it.skipIf(!haveData)(
     '--sheet: one contact sheet of every image (overlay + 3D view), also with --no-viz',

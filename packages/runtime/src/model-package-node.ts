@@ -26,8 +26,8 @@ export async function loadModelPackage(
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     const hint =
       resolve(dir) === DEFAULT_MODEL_DIR
-        ? ' — no default model has been trained and shipped yet; pass a model package directory ' +
-          '(fixtures/model-tiny is a toy model that only knows stick figures)'
+        ? ' — the default model ships in the repository (models/default) and is missing from this ' +
+          'copy; restore it (git checkout models/default) or pass --model / { model } a model package directory'
         : '';
     throw new ModelPackageError(`model package not found: ${dir}${hint}`);
   }

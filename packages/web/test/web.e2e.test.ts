@@ -47,7 +47,14 @@ interface PageState {
   state: string;
   framesProcessed: number;
   lastResult: PageResult | undefined;
-  ready: { backend: string; threads: number; crossOriginIsolated: boolean } | undefined;
+  ready:
+    | {
+        backend: string;
+        threads: number;
+        crossOriginIsolated: boolean;
+        model: { url: string; toy: boolean; backbone: string };
+      }
+    | undefined;
   messages: { kind: string; text: string }[];
 }
 
@@ -111,10 +118,9 @@ function cli(image: string): Promise<Record<string, unknown>> {
       join(REPO_ROOT, 'packages/cli/bin/metrabs.js'),
       'detect',
       image,
-      '--model',
-      join(REPO_ROOT, 'fixtures/model-tiny'),
       '--detector',
       shared.path('detector/yolox_nano.onnx'),
+      // Equivalence of every detected person, whatever the model's plausibility verdicts.
       '--no-suppress-implausible',
       '--json',
     ],
@@ -161,13 +167,17 @@ describe.skipIf(shared.skip || browserPath.skip)('web app in Chromium', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${site.url}?backend=wasm`);
+    await page.goto(`${site.url}?backend=wasm&suppress=0`);
     const loaded = await waitLoaded(page);
     expect(errors(loaded)).toEqual([]);
     expect(loaded.state).toBe('ready');
     expect(loaded.ready?.backend).toBe('wasm');
     expect(loaded.ready?.crossOriginIsolated).toBe(true); // vite preview sends COOP/COEP
-    expect(await page.locator('#toy-banner').isVisible()).toBe(true);
+    // The site serves models/default, the shipped model: no toy-model banner.
+    expect(loaded.ready?.model.url).toMatch(/models\/default/);
+    expect(loaded.ready?.model.backbone).toBe('efficientnet_lite0');
+    expect(loaded.ready?.model.toy).toBe(false);
+    expect(await page.locator('#toy-banner').isVisible()).toBe(false);
 
     const reference = await cliResults;
     const report: Record<string, unknown> = {};
