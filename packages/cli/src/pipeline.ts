@@ -45,6 +45,28 @@ const MODEL_ERRORS = new Set([
   'DetectorModelError',
 ]);
 
+/**
+ * The runtime's detector errors are one line of diagnosis, a blank line, then how to install
+ * the file: split them (the CLI prints the first as the error line), and replace the line
+ * about the API's `path` option by `cliHint`.
+ */
+export function splitDetectorMessage(
+  message: string,
+  cliHint: string,
+): { first: string; details: string } {
+  const [first = '', ...rest] = message.split('\n\n');
+  const details = rest
+    .join('\n\n')
+    .split('\n')
+    .map((line) =>
+      /loadYoloxDetector|resolveDetectorPath/.test(line)
+        ? line.replace(/- .*/, `- ${cliHint}`)
+        : line,
+    )
+    .join('\n');
+  return { first: first.trim(), details };
+}
+
 /** Opens the model package and the detector; any failure here is a model error (exit 4). */
 export async function openEstimator(
   options: ModelOptions,
@@ -61,18 +83,11 @@ export async function openEstimator(
   } catch (e) {
     const error = e as Error;
     if (error instanceof rt.DetectorNotFoundError) {
-      // The runtime's message is one line of diagnosis, then instructions: keep both apart.
-      const [first = '', ...rest] = error.message.split('\n\n');
-      const details = rest
-        .join('\n\n')
-        .split('\n')
-        .map((line) =>
-          /loadYoloxDetector|resolveDetectorPath/.test(line)
-            ? line.replace(/- .*/, '- pass --detector /path/to/yolox_nano.onnx')
-            : line,
-        )
-        .join('\n');
-      throw new ModelError(first.trim(), details);
+      const { first, details } = splitDetectorMessage(
+        error.message,
+        'pass --detector /path/to/yolox_nano.onnx',
+      );
+      throw new ModelError(first, details);
     }
     if (error instanceof rt.ModelPackageError || MODEL_ERRORS.has(error?.name))
       throw new ModelError(oneLine(error));

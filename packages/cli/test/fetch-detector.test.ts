@@ -4,22 +4,18 @@
  * real file comes from ../shared/data/detector: without it the tests that need it are skipped,
  * except in CI (CI=true), where they fail. Nothing here touches the network or ~/.cache.
  */
-import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  listDir as entries,
+  scratchFolders,
+  serveRoutes,
+  sha256File as sha256,
+  type TestServer,
+} from '../../../test-support/files.js';
 import { sharedData } from '../../../test-support/shared-data.js';
 import { YOLOX_NANO_BYTES, YOLOX_NANO_SHA256 } from '../../runtime/src/detector-file.js';
 import { expectOneLineError, runMetrabs, runMetrabsInProcess } from './run-cli.js';
@@ -27,55 +23,30 @@ import { expectOneLineError, runMetrabs, runMetrabsInProcess } from './run-cli.j
 const data = sharedData(['detector/yolox_nano.onnx', 'detector/LICENSE'], 'fetch-detector.test');
 const skipNote = data.skip ? ` — SKIPPED: ${data.problem}` : '';
 
-const tmp = mkdtempSync(join(tmpdir(), 'metrabs-fetch-'));
-let n = 0;
-/** A fresh, empty folder for one test. */
-function freshDir(): string {
-  const dir = join(tmp, `t${n++}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+const scratch = scratchFolders('metrabs-fetch-');
+const freshDir = scratch.fresh;
+afterAll(scratch.remove);
 
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-/** Leftover temporary files (`.yolox_nano.onnx.<pid>.<rand>.tmp`) or anything unexpected. */
-function entries(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
-}
-
-/** A local server: /ok/… the real bytes, /short/… half of them then a cut, anything else 404. */
-async function startServer(
-  model: Buffer,
-  license: Buffer,
-): Promise<{ server: Server; base: string }> {
-  const server = createServer((req, res) => {
-    const url = req.url ?? '';
-    if (url === '/ok/yolox_nano.onnx') {
+/** /ok/… the real bytes, /short/… a part of them and then a cut; anything else is a 404. */
+function serveDetector(model: Buffer, license: Buffer): Promise<TestServer> {
+  return serveRoutes({
+    '/ok/yolox_nano.onnx': (res) => {
       res.writeHead(200, {
         'Content-Length': model.length,
         'Content-Type': 'application/octet-stream',
       });
       res.end(model);
-    } else if (url === '/ok/yolox_nano.LICENSE') {
+    },
+    '/ok/yolox_nano.LICENSE': (res) => {
       res.writeHead(200, { 'Content-Length': license.length, 'Content-Type': 'text/plain' });
       res.end(license);
-    } else if (url === '/short/yolox_nano.onnx') {
+    },
+    '/short/yolox_nano.onnx': (res) => {
       res.writeHead(200, { 'Content-Length': model.length });
       res.write(model.subarray(0, 1_000_000), () => res.socket?.destroy());
-    } else {
-      res.writeHead(404, { 'Content-Type': 'text/html' });
-      res.end('<html>Not Found</html>');
-    }
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
-
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
 
 describe('metrabs fetch-detector without the real file', () => {
   it('--help documents the options and the exit codes', async () => {
@@ -150,7 +121,7 @@ describe('metrabs fetch-detector without the real file', () => {
 
 describe.skipIf(data.skip)(`metrabs fetch-detector with the real file${skipNote}`, () => {
   let model: Buffer;
-  let server: Server;
+  let server: TestServer;
   let base: string;
   /** A copy of the real file (and its LICENSE) in a folder of its own. */
   let source: string;
@@ -158,16 +129,14 @@ describe.skipIf(data.skip)(`metrabs fetch-detector with the real file${skipNote}
   beforeAll(async () => {
     model = readFileSync(data.path('detector/yolox_nano.onnx'));
     const license = readFileSync(data.path('detector/LICENSE'));
-    ({ server, base } = await startServer(model, license));
+    server = await serveDetector(model, license);
+    base = server.base;
     const dir = freshDir();
     source = join(dir, 'yolox_nano.onnx');
     copyFileSync(data.path('detector/yolox_nano.onnx'), source);
     copyFileSync(data.path('detector/LICENSE'), join(dir, 'LICENSE'));
   });
-  afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  afterAll(() => server?.close());
 
   it('--from a local copy installs it at $XDG_CACHE_HOME; a second run keeps it; --force reinstalls', async () => {
     const cache = freshDir();

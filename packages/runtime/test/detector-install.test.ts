@@ -4,21 +4,16 @@
  * `licenseUrl`), never to the network. The real file comes from ../shared/data/detector; without
  * it these tests are skipped, except in CI (CI=true), where they fail.
  */
-import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  listDir as entries,
+  scratchFolders,
+  serveRoutes,
+  sha256File as sha256,
+  type TestServer,
+} from '../../../test-support/files.js';
 import { sharedData } from '../../../test-support/shared-data.js';
 import {
   YOLOX_NANO_LICENSE_RAW_URL,
@@ -37,23 +32,9 @@ import { detectorInstructions } from '../src/detector-node.js';
 const data = sharedData(['detector/yolox_nano.onnx', 'detector/LICENSE'], 'detector-install.test');
 const skipNote = data.skip ? ` — SKIPPED: ${data.problem}` : '';
 
-const tmp = mkdtempSync(join(tmpdir(), 'metrabs-install-'));
-let n = 0;
-function freshDir(): string {
-  const dir = join(tmp, `t${n++}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-function entries(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
-}
-
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = scratchFolders('metrabs-install-');
+const freshDir = scratch.fresh;
+afterAll(scratch.remove);
 
 describe('detector installation: constants and messages', () => {
   it('the licence raw URL is the LICENSE page at the same commit', () => {
@@ -90,40 +71,35 @@ describe('detector installation: constants and messages', () => {
 describe.skipIf(data.skip)(`installDetector with the real file${skipNote}`, () => {
   let model: Buffer;
   let license: Buffer;
-  let server: Server;
+  let server: TestServer;
   let base: string;
   /** Requests the server saw, to check what was (not) downloaded. */
-  const requests: string[] = [];
+  let requests: string[];
 
   beforeAll(async () => {
     model = readFileSync(data.path('detector/yolox_nano.onnx'));
     license = readFileSync(data.path('detector/LICENSE'));
-    server = createServer((req, res) => {
-      requests.push(req.url ?? '');
-      if (req.url === '/model') {
+    server = await serveRoutes({
+      '/model': (res) => {
         res.writeHead(200, { 'Content-Length': model.length });
         res.end(model);
-      } else if (req.url === '/license') {
+      },
+      '/license': (res) => {
         res.writeHead(200, { 'Content-Length': license.length });
         res.end(license);
-      } else if (req.url === '/stall') {
+      },
+      '/stall': (res) => {
         res.writeHead(200, { 'Content-Length': model.length });
         res.write(model.subarray(0, 1000)); // …and then nothing
-      } else if (req.url === '/huge') {
+      },
+      '/huge': (res) => {
         res.writeHead(200); // chunked, more bytes than the model has
         res.end(Buffer.concat([model, model]));
-      } else {
-        res.writeHead(404);
-        res.end('not found');
-      }
+      },
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, requests } = server);
   });
-  afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  afterAll(() => server?.close());
 
   it('without from: the dev copy when there is one, with its LICENSE', async () => {
     const dev = freshDir();

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { EXIT, type ExitCode, InputError, UsageError } from '../errors.js';
+import { splitDetectorMessage } from '../pipeline.js';
 import type { Io } from './detect.js';
 
 export interface FetchDetectorOptions {
@@ -88,19 +89,12 @@ export async function runFetchDetector(options: FetchDetectorOptions, io: Io): P
         io.stderr('metrabs: interrupted: nothing was installed\n');
         return EXIT.interrupted;
       }
-      // The runtime's message is one line of diagnosis, then how to install by hand.
-      const [first = '', ...rest] = e.message.split('\n\n');
-      const details = rest
-        .join('\n\n')
-        .split('\n')
-        .map((line) =>
-          /loadYoloxDetector|resolveDetectorPath/.test(line)
-            ? line.replace(/- .*/, '- pass --detector /path/to/yolox_nano.onnx to detect and video')
-            : line,
-        )
-        .join('\n');
-      if (e.reason === 'unsupported-source') throw new UsageError(first.trim());
-      throw new InputError(first.trim(), details || undefined);
+      const { first, details } = splitDetectorMessage(
+        e.message,
+        'pass --detector /path/to/yolox_nano.onnx to detect and video',
+      );
+      if (e.reason === 'unsupported-source') throw new UsageError(first);
+      throw new InputError(first, details || undefined);
     }
     throw e;
   } finally {
