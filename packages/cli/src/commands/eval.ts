@@ -422,7 +422,9 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
     );
   }
   if (excluded > 0) {
-    io.stderr(`metrabs: ${excluded} people without a valid root joint were not scored\n`);
+    io.stderr(
+      `metrabs: ${excluded === 1 ? '1 person' : `${excluded} people`} without a valid root joint not scored\n`,
+    );
   }
   if (options.out !== undefined) io.stderr(`metrabs: report written to ${resolve(options.out)}\n`);
   return EXIT.ok;
