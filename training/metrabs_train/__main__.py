@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument('--out', required=True, help='model package directory')
     e.add_argument('--dilate', action='store_true', help='denser test-time stride (16) via dilation')
     e.add_argument('--metrics', help='JSON file with evaluation results to embed in the descriptor')
+    e.add_argument('--weights', action='store_true',
+                   help='also write weights.pt (float16) so training can continue from the package '
+                        '(train --set init_weights=PKG/weights.pt)')
 
     v = sub.add_parser('evaluate', help='evaluate a checkpoint on a dataset split')
     v.add_argument('checkpoint')
@@ -47,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == 'export':
             from .export import export_package
             metrics = json.load(open(args.metrics)) if args.metrics else None
-            desc = export_package(args.checkpoint, args.out, dilate_last_stage=args.dilate, metrics=metrics)
+            desc = export_package(args.checkpoint, args.out, dilate_last_stage=args.dilate, metrics=metrics,
+                                  with_weights=args.weights)
             print(json.dumps(desc['export_check']))
         else:
             from .evaluate import evaluate

@@ -33,3 +33,30 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         return torch.load(path, map_location='cpu')
     except Exception as e:  # a truncated or foreign file
         raise RuntimeError(f'cannot read checkpoint {path}: {e}') from e
+
+
+def save_weights(path: Path, *, model_state: dict[str, torch.Tensor], model_config: dict[str, Any],
+                 skeleton: dict[str, Any], history: list[dict[str, Any]]) -> None:
+    """The network weights alone (float16, half the size), for a later warm start: what a
+    model package ships so that training can continue in another session or on another
+    machine. `history` lists the training runs behind these weights, oldest first."""
+    half = {k: (v.half() if v.is_floating_point() else v) for k, v in model_state.items()}
+    save_checkpoint(path, dict(kind='metrabs-weights', model=half, model_config=model_config,
+                               skeleton=skeleton, history=history))
+
+
+def load_weights(path: Path) -> dict[str, Any]:
+    """Weights for a warm start from `weights.pt` or a full `checkpoint.pt`, as
+    {model (float32 state dict), model_config, skeleton, history}."""
+    payload = load_checkpoint(path)
+    if not isinstance(payload, dict) or 'model' not in payload:
+        raise RuntimeError(f'{path} holds no network weights (expected weights.pt or checkpoint.pt)')
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in payload['model'].items()}
+    if payload.get('kind') == 'metrabs-weights':
+        return dict(model=state, model_config=payload['model_config'], skeleton=payload['skeleton'],
+                    history=list(payload.get('history', [])))
+    config = payload.get('config', {})
+    history = list(payload.get('history', [])) + [dict(steps=payload.get('step', 0),
+                                                       dataset=config.get('dataset', ''))]
+    return dict(model=state, model_config=config.get('model', {}), skeleton=payload.get('skeleton'),
+                history=history)

@@ -50,6 +50,11 @@ class TrainConfig:
     checkpoint_every: int = 500
     #: Mixed precision on CUDA ('bf16', 'fp16' or '' for off).
     amp: str = ''
+    #: Warm start: network weights to begin from instead of the backbone initialisation — a
+    #: model package's `weights.pt` (export --weights) or a run's `checkpoint.pt`. Only the
+    #: weights are taken (optimiser, schedule and data position start afresh); ignored when
+    #: the output directory already holds a checkpoint (that run resumes instead).
+    init_weights: str = ''
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     data: DataConfig = field(default_factory=DataConfig)

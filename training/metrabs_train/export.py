@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checkpoint import load_checkpoint
-from .config import TrainConfig, _from_dict
+from .checkpoint import load_checkpoint, save_weights
+from .config import TrainConfig, _from_dict, to_dict
 from .model import MetrabsNet
 
 DESCRIPTOR_FORMAT = 'metrabs-model'
@@ -33,7 +33,8 @@ def load_trained_model(checkpoint_path: str | Path, *, dilate_last_stage: bool =
     model = MetrabsNet(cfg.model, len(skeleton['joint_names']), dilate_last_stage=dilate_last_stage)
     model.load_state_dict(ckpt['model'])
     model.eval()
-    return model, cfg, dict(skeleton=skeleton, step=ckpt['step'])
+    history = list(ckpt.get('history', [])) + [dict(steps=ckpt['step'], dataset=cfg.dataset)]
+    return model, cfg, dict(skeleton=skeleton, step=ckpt['step'], history=history)
 
 
 def export_onnx(model: MetrabsNet, path: Path, opset: int = 17) -> None:
@@ -61,7 +62,8 @@ def check_onnx(model: MetrabsNet, path: Path, batch: int = 3, seed: int = 0) -> 
 
 
 def descriptor(cfg: TrainConfig, skeleton: dict[str, Any], *, stride: int, step: int,
-               data_info: dict[str, Any], metrics: dict[str, Any] | None) -> dict[str, Any]:
+               data_info: dict[str, Any], metrics: dict[str, Any] | None,
+               history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     m = cfg.model
     skeletons = json.loads(SKELETONS_JSON.read_text())['skeletons'] if SKELETONS_JSON.exists() else {}
     return {
@@ -84,14 +86,17 @@ def descriptor(cfg: TrainConfig, skeleton: dict[str, Any], *, stride: int, step:
         'edges': skeleton['edges'],
         'mirror': skeleton['mirror'],
         'skeletons': skeletons,
-        'training': {'steps': step, **data_info},
+        # steps: this run's; history: every run behind the weights (warm starts), oldest first.
+        'training': {'steps': step, **data_info, 'history': history or [dict(steps=step, **data_info)]},
         'metrics': metrics or {},
     }
 
 
 def export_package(checkpoint_path: str | Path, out_dir: str | Path, *, dilate_last_stage: bool = False,
                    metrics: dict[str, Any] | None = None, data_info: dict[str, Any] | None = None,
-                   opset: int = 17) -> dict[str, Any]:
+                   opset: int = 17, with_weights: bool = False) -> dict[str, Any]:
+    """Writes model.onnx and metrabs.json (and, with `with_weights`, weights.pt for warm
+    starts: `--set init_weights=<out>/weights.pt`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model, cfg, info = load_trained_model(checkpoint_path, dilate_last_stage=dilate_last_stage)
@@ -99,7 +104,11 @@ def export_package(checkpoint_path: str | Path, out_dir: str | Path, *, dilate_l
     export_onnx(model, onnx_path, opset)
     check = check_onnx(model, onnx_path)
     desc = descriptor(cfg, info['skeleton'], stride=model.stride, step=info['step'],
-                      data_info=data_info or {'dataset': cfg.dataset}, metrics=metrics)
+                      data_info=data_info or {'dataset': cfg.dataset}, metrics=metrics,
+                      history=info['history'])
     desc['export_check'] = check
+    if with_weights:
+        save_weights(out / 'weights.pt', model_state=model.state_dict(), model_config=to_dict(cfg)['model'],
+                     skeleton=info['skeleton'], history=info['history'])
     (out / 'metrabs.json').write_text(json.dumps(desc, indent=1) + '\n')
     return desc

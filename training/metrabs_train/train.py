@@ -22,7 +22,7 @@ import torch
 import yaml
 
 from . import ptgeometry
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .checkpoint import load_checkpoint, load_weights, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig, resolved_workers, to_dict
 from .data import PoseDataset, ResumableSampler, make_loader
 from .dataset import open_dataset
@@ -124,6 +124,21 @@ def validate(model: MetrabsNet, dataset: PoseDataset, cfg: TrainConfig, device: 
     return result
 
 
+def warm_start(model: MetrabsNet, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Loads `cfg.init_weights` into `model`; returns the training runs behind those weights."""
+    init = load_weights(Path(cfg.init_weights))
+    ours = {k: v for k, v in to_dict(cfg)['model'].items() if k != 'backbone_weights'}
+    theirs = {k: v for k, v in init['model_config'].items() if k != 'backbone_weights'}
+    if ours != theirs:
+        diff = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+        raise ValueError(f'{cfg.init_weights} has a different model config ({", ".join(diff)}); '
+                         'warm starts need the same architecture')
+    model.load_state_dict(init['model'])
+    print(f'warm start from {cfg.init_weights} '
+          f'({sum(r.get("steps", 0) for r in init["history"])} steps of earlier training)', file=sys.stderr)
+    return init['history']
+
+
 def _append_jsonl(path: Path, record: dict[str, Any]) -> None:
     with path.open('a') as f:
         f.write(json.dumps(record) + '\n')
@@ -165,11 +180,14 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
         optimizer.load_state_dict(ckpt['optimizer'])
         scheduler.load_state_dict(ckpt['scheduler'])
         step = ckpt['step']
+        history = ckpt.get('history', [])
         set_rng_state(ckpt['rng'])
         if is_main:
             print(f'resuming from {ckpt_path} at step {step}', file=sys.stderr)
-    elif is_main:
-        (out / 'config.yaml').write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    else:
+        history = warm_start(model, cfg) if cfg.init_weights else []
+        if is_main:
+            (out / 'config.yaml').write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
     net: torch.nn.Module = model
     if world > 1:
@@ -199,7 +217,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
             save_checkpoint(ckpt_path, dict(
                 model=model.state_dict(), optimizer=optimizer.state_dict(),
                 scheduler=scheduler.state_dict(), step=step, rng=rng_state(),
-                config=to_dict(cfg), skeleton=skeleton))
+                config=to_dict(cfg), skeleton=skeleton, history=history))
             plot_curves(log_path, val_path, out / 'curves.png')
 
     record: dict[str, Any] = {}

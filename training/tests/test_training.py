@@ -147,3 +147,30 @@ def test_command_line_help_and_exit_codes(tmp_path):
     assert 'Traceback' not in missing.stderr
     no_data = run('train', '--out', str(tmp_path / 'run'))
     assert no_data.returncode == 2 and 'no dataset' in no_data.stderr
+
+
+def test_warm_start_continues_from_exported_weights(toy, tmp_path):
+    import torch
+
+    from metrabs_train.checkpoint import load_checkpoint
+    from metrabs_train.export import export_package
+    from metrabs_train.model import MetrabsNet
+    from metrabs_train.train import warm_start
+
+    train(_config(toy, steps=3), tmp_path / 'first', show_progress=False)
+    export_package(tmp_path / 'first' / 'checkpoint.pt', tmp_path / 'pkg', with_weights=True)
+    weights = tmp_path / 'pkg' / 'weights.pt'
+    trained = load_checkpoint(tmp_path / 'first' / 'checkpoint.pt')['model']
+
+    cfg = _config(toy, steps=2, init_weights=str(weights))
+    fresh = MetrabsNet(cfg.model, num_joints=30)
+    assert warm_start(fresh, cfg) == [{'steps': 3, 'dataset': str(toy)}]
+    for name, value in fresh.state_dict().items():  # float16 storage: ~1e-3 relative
+        assert torch.allclose(value.float(), trained[name].float(), rtol=2e-3, atol=1e-4), name
+
+    train(cfg, tmp_path / 'second', show_progress=False)
+    desc = export_package(tmp_path / 'second' / 'checkpoint.pt', tmp_path / 'pkg2')
+    assert [r['steps'] for r in desc['training']['history']] == [3, 2]
+    with pytest.raises(ValueError, match='different model config.*depth'):
+        train(_config(toy, steps=1, init_weights=str(weights), **{'model.depth': 4}),
+              tmp_path / 'third', show_progress=False)
