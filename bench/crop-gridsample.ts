@@ -29,6 +29,7 @@ import {
   LinearImagePyramid,
   renderCrop,
 } from '../packages/runtime/src/warp.js';
+import { texturedImage } from './images.js';
 import { callsPerSecond } from './timing.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -50,14 +51,7 @@ function ensureGraphs(): void {
   if (run.status !== 0) throw new Error(`exporting the crop graphs failed (exit ${run.status})`);
 }
 
-// The textured image of bench/crops.ts.
-const data = new Uint8Array(W * H * 3);
-let seed = 12345;
-for (let i = 0; i < data.length; i++) {
-  seed = (seed * 1103515245 + 12345) >>> 0;
-  data[i] = i % 3 === 0 ? (i >> 5) & 255 : seed >>> 24;
-}
-const image = { width: W, height: H, data };
+const image = texturedImage(W, H);
 const camera = Camera.fromFov(55, W, H);
 const [augmentation] = ttaSchedule(1);
 
@@ -98,7 +92,7 @@ function graphInputs(crop: CropGeometry, level: number) {
   const window = new Uint8Array(ww * wh * 3);
   for (let y = 0; y < wh; y++) {
     const src = ((wy0 + y) * W + wx0) * 3;
-    window.set(data.subarray(src, src + ww * 3), y * ww * 3);
+    window.set(image.data.subarray(src, src + ww * 3), y * ww * 3);
   }
   // Level pixel centres are integers; level l's pixel grid is level 0's under x → (x + ½)/2^l − ½.
   const f = 2 ** -level;

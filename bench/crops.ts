@@ -10,19 +10,13 @@
  */
 import { buildCropCamera, Camera, type CropGeometry } from '../packages/core/src/index.js';
 import { LinearImagePyramid, renderCrops } from '../packages/runtime/src/warp.js';
+import { texturedImage } from './images.js';
 import { callsPerSecond, median } from './timing.js';
 
 const W = 1920;
 const H = 1080;
 
-// A textured image (pseudo-random bytes smoothed a little so it is not pure noise).
-const data = new Uint8Array(W * H * 3);
-let seed = 12345;
-for (let i = 0; i < data.length; i++) {
-  seed = (seed * 1103515245 + 12345) >>> 0;
-  data[i] = i % 3 === 0 ? (i >> 5) & 255 : seed >>> 24;
-}
-const image = { width: W, height: H, data };
+const image = texturedImage(W, H);
 
 const pinhole = Camera.fromFov(55, W, H);
 const distorted = new Camera({
