@@ -30,7 +30,7 @@ import {
   renderCrop,
 } from '../packages/runtime/src/warp.js';
 import { texturedImage } from './images.js';
-import { callsPerSecond } from './timing.js';
+import { callsPerSecond, callsPerSecondAsync } from './timing.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const GRAPH_DIR = '/tmp/metrabs-bench-cache/crop-graph';
@@ -164,19 +164,7 @@ for (const box of [
     max = Math.max(max, d);
   }
   const tsRate = callsPerSecond(renderTs, opts);
-  // Async calls: time them sequentially with the same round structure.
-  const rates: number[] = [];
-  for (let r = 0; r < opts.rounds + 1; r++) {
-    let calls = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < opts.minMs) {
-      await renderOnnx();
-      calls++;
-    }
-    if (r > 0) rates.push((calls * 1000) / (performance.now() - t0));
-  }
-  rates.sort((a, b) => a - b);
-  const onnxRate = rates[rates.length >> 1]!;
+  const onnxRate = await callsPerSecondAsync(renderOnnx, opts);
   console.log(
     `| ${box.join(', ')} | ${level} | ${(1000 / tsRate).toFixed(2)} | ${(1000 / onnxRate).toFixed(2)} | ` +
       `${(tsRate / onnxRate).toFixed(2)} | ${(sum / ts.length).toExponential(1)} | ${max.toExponential(1)} |`,

@@ -28,3 +28,24 @@ export function callsPerSecond(
   }
   return median(rates);
 }
+
+/** `callsPerSecond` for an async `fn`, awaited call by call (one call in flight at a time). */
+export async function callsPerSecondAsync(
+  fn: () => Promise<unknown>,
+  { minMs = 300, rounds = 7, warmup = 5 } = {},
+): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let calls = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (t - t0 < minMs) {
+      await fn();
+      calls++;
+      t = performance.now();
+    }
+    rates.push((calls * 1000) / (t - t0));
+  }
+  return median(rates);
+}

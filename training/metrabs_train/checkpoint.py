@@ -56,7 +56,12 @@ def load_weights(path: Path) -> dict[str, Any]:
         return dict(model=state, model_config=payload['model_config'], skeleton=payload['skeleton'],
                     history=list(payload.get('history', [])))
     config = payload.get('config', {})
-    history = list(payload.get('history', [])) + [dict(steps=payload.get('step', 0),
-                                                       dataset=config.get('dataset', ''))]
     return dict(model=state, model_config=config.get('model', {}), skeleton=payload.get('skeleton'),
-                history=history)
+                history=runs_behind(payload))
+
+
+def runs_behind(ckpt: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every training run behind a run's checkpoint, oldest first: the runs it was warm-started
+    from, then itself (steps, dataset)."""
+    this_run = dict(steps=ckpt.get('step', 0), dataset=ckpt.get('config', {}).get('dataset', ''))
+    return list(ckpt.get('history', [])) + [this_run]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checkpoint import load_checkpoint, save_weights
+from .checkpoint import load_checkpoint, runs_behind, save_weights
 from .config import TrainConfig, _from_dict, to_dict
 from .model import MetrabsNet
 
@@ -33,8 +33,7 @@ def load_trained_model(checkpoint_path: str | Path, *, dilate_last_stage: bool =
     model = MetrabsNet(cfg.model, len(skeleton['joint_names']), dilate_last_stage=dilate_last_stage)
     model.load_state_dict(ckpt['model'])
     model.eval()
-    history = list(ckpt.get('history', [])) + [dict(steps=ckpt['step'], dataset=cfg.dataset)]
-    return model, cfg, dict(skeleton=skeleton, step=ckpt['step'], history=history)
+    return model, cfg, dict(skeleton=skeleton, step=ckpt['step'], history=runs_behind(ckpt))
 
 
 def export_onnx(model: MetrabsNet, path: Path, opset: int = 17) -> None:

@@ -171,6 +171,14 @@ def test_warm_start_continues_from_exported_weights(toy, tmp_path):
     train(cfg, tmp_path / 'second', show_progress=False)
     desc = export_package(tmp_path / 'second' / 'checkpoint.pt', tmp_path / 'pkg2')
     assert [r['steps'] for r in desc['training']['history']] == [3, 2]
+    with pytest.raises(RuntimeError, match='cannot read checkpoint'):
+        train(_config(toy, steps=1, init_weights=str(tmp_path / 'no-such.pt')),
+              tmp_path / 'missing', show_progress=False)
+    not_weights = tmp_path / 'not-weights.pt'
+    torch.save({'step': 3}, not_weights)
+    with pytest.raises(RuntimeError, match='holds no network weights'):
+        train(_config(toy, steps=1, init_weights=str(not_weights)), tmp_path / 'foreign',
+              show_progress=False)
     with pytest.raises(ValueError, match='different model config.*depth'):
         train(_config(toy, steps=1, init_weights=str(weights), **{'model.depth': 4}),
               tmp_path / 'third', show_progress=False)
