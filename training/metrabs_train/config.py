@@ -36,8 +36,16 @@ class TrainConfig:
     dataset: str = ''
     train_split: str = 'train'
     validation_split: str = 'validation'
+    #: A dataset of 2D-only people in another skeleton (e.g. LSPET, `python -m
+    #: metrabs_train.lspet`), mixed into every step as the reference mixes 2D data ('' = none).
+    dataset2d: str = ''
+    train_split_2d: str = 'train'
+    validation_split_2d: str = 'validation'
     steps: int = 10000
+    #: Examples of `dataset` per step.
     batch_size: int = 32
+    #: Examples of `dataset2d` per step, in addition to `batch_size` (the reference: 32 + 32).
+    batch_size_2d: int = 0
     #: DataLoader worker processes (0 = load in the training process; -1 = auto: 0 on machines
     #: with ≤ 2 cores, where workers only compete with training for the CPU — measured in
     #: training/bench/throughput.py — else min(cores − 1, 8)).
@@ -141,6 +149,11 @@ def validate(cfg: TrainConfig) -> None:
         raise ValueError(f'model.proc_side ({m.proc_side}) must be a multiple of the stride ({m.stride_train})')
     if cfg.batch_size < 1 or cfg.steps < 1:
         raise ValueError('batch_size and steps must be positive')
+    if cfg.batch_size_2d < 0:
+        raise ValueError(f'batch_size_2d must be >= 0, got {cfg.batch_size_2d}')
+    if bool(cfg.dataset2d) != (cfg.batch_size_2d > 0):
+        raise ValueError('dataset2d and batch_size_2d go together: set both (e.g. '
+                         '--set dataset2d=DIR --set batch_size_2d=16) or neither')
 
 
 def resolved_workers(cfg: TrainConfig) -> int:

@@ -53,6 +53,8 @@ class DataConfig:
     partial_visibility_prob: probability of replacing the box by a random sub-box of its square
         hull (trains on partially visible people).
     occlude_prob: probability of pasting synthetic occluders onto the crop.
+    occlude_prob_2d: the same for the examples of a 2D dataset mixed in (TrainConfig.dataset2d;
+        the reference's occlude_aug_prob_2d).
     color_aug: brightness/contrast/hue/saturation jitter.
     blur_prob: probability of a gaussian blur.
     noise_prob: probability of additive gaussian noise.
@@ -68,6 +70,7 @@ class DataConfig:
     flip_prob: float = 0.5
     partial_visibility_prob: float = 0.1
     occlude_prob: float = 0.5
+    occlude_prob_2d: float = 0.7
     color_aug: bool = True
     blur_prob: float = 0.1
     noise_prob: float = 0.1

@@ -7,9 +7,10 @@ For examples with 3D labels:
     in front of the camera;
   * projection loss: pixel error of the projected poses × box_size / S / 1000, for joints the
     prediction puts inside the field of view and the truth puts near it.
-For 2D-only examples: the projected prediction is aligned to the 2D label by mean and spread
-(scale- and translation-agnostic), then L1 in the same pixel units, weighted by
-`loss2d_factor`.
+For 2D-only examples (as the reference, metrabs_tf `compte_loss_with_2d_gt`): the absolute
+prediction is projected, mapped to the label's skeleton, and compared in the same pixel units
+(no alignment: the 2D labels fix position and scale in the crop), weighted by `loss2d_factor`.
+Both heads learn from it: the reconstruction that produces the absolute pose depends on both.
 """
 from __future__ import annotations
 
@@ -68,57 +69,78 @@ def loss_3d(pred_abs: torch.Tensor, true3d: torch.Tensor, intrinsics: torch.Tens
     return dict(loss3d=total, loss3d_rel=loss_rel, loss3d_abs=loss_abs, loss3d_proj=loss_proj)
 
 
-def align_2d(pred: torch.Tensor, true: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """Moves and scales `pred` [B, J, 2] so its valid joints' mean and spread match `true`'s."""
-    w = valid.to(pred.dtype)[..., None]
-    count = w.sum(1, keepdim=True).clamp(min=1)
-    mean_p = (pred * w).sum(1, keepdim=True) / count
-    mean_t = (true * w).sum(1, keepdim=True) / count
-    sd_p = torch.sqrt((((pred - mean_p) ** 2) * w).sum((1, 2), keepdim=True) / count + 1e-10)
-    sd_t = torch.sqrt((((true - mean_t) ** 2) * w).sum((1, 2), keepdim=True) / count + 1e-10)
-    return (pred - mean_p) / sd_p * sd_t + mean_t
-
-
-def loss_2d(pred_abs: torch.Tensor, true2d: torch.Tensor, intrinsics: torch.Tensor,
-            valid: torch.Tensor, *, side: int, stride_train: int, centered: bool,
-            box_size_mm: float) -> torch.Tensor:
-    pred2d = align_2d(ptgeometry.project_pose(pred_abs, intrinsics), true2d, valid)
+def loss_2d_terms(pred_abs: torch.Tensor, true2d: torch.Tensor, intrinsics: torch.Tensor,
+                  valid: torch.Tensor, *, joint_map: torch.Tensor | None, side: int, stride_train: int,
+                  centered: bool, box_size_mm: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sum of L1 errors, number of terms) of 2D-only labels against the projected absolute
+    prediction, as the reference: L1 in crop pixels × box_size / S / 1000, for labelled joints the
+    prediction puts inside the field of view and the label puts near it. `joint_map` [J_data,
+    J_net] turns the network's joints into the label's skeleton (jointmap.py); None = same."""
+    pred2d = ptgeometry.project_pose(pred_abs, intrinsics)
+    if joint_map is not None:
+        pred2d = torch.einsum('kj,bjc->bkc', joint_map.to(pred2d.dtype), pred2d)
     scale_2d = box_size_mm / side / 1000
     in_fov_pred = ptgeometry.is_within_fov(pred2d, side, stride_train, centered)
     near_fov_true = ptgeometry.is_within_fov(true2d, side, stride_train, centered, border_factor=-20)
-    return masked_mean(torch.abs(true2d - pred2d) * scale_2d, valid & in_fov_pred & near_fov_true)
+    mask = (valid & in_fov_pred & near_fov_true).to(pred2d.dtype)[..., None].expand_as(pred2d)
+    return (torch.abs(true2d - pred2d) * scale_2d * mask).sum(), mask.sum()
+
+
+def loss_2d(pred_abs: torch.Tensor, true2d: torch.Tensor, intrinsics: torch.Tensor,
+            valid: torch.Tensor, *, joint_map: torch.Tensor | None = None, side: int,
+            stride_train: int, centered: bool, box_size_mm: float) -> torch.Tensor:
+    """The mean of `loss_2d_terms` (0 when no joint counts)."""
+    total, count = loss_2d_terms(pred_abs, true2d, intrinsics, valid, joint_map=joint_map, side=side,
+                                 stride_train=stride_train, centered=centered, box_size_mm=box_size_mm)
+    return total / count.clamp(min=1)
 
 
 def training_losses(coords2d: torch.Tensor, coords3d: torch.Tensor, batch: dict[str, torch.Tensor],
-                    *, model_cfg, loss_cfg: LossConfig, step: int, training: bool = True
+                    *, model_cfg, loss_cfg: LossConfig, step: int, training: bool = True,
+                    batch2d: dict[str, torch.Tensor] | None = None,
+                    joint_map_2d: torch.Tensor | None = None
                     ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """All losses of one batch (3D and 2D-only examples mixed, told apart by `has_3d`).
-    Returns (named losses, absolute predictions)."""
+    """All losses of one step. `coords2d`/`coords3d` are the network's outputs for `batch`
+    (3D and same-skeleton 2D-only examples mixed, told apart by `has_3d`) followed by those for
+    `batch2d`, an optional batch of a 2D dataset in another skeleton (`joint_map_2d` [J_data,
+    J_net] maps to it; its `joint_valid` already excludes unsupervised joints). The 2D loss is
+    one mean over every counted 2D-only joint of both. Returns (named losses, absolute
+    predictions of all examples in input order)."""
     geometry = dict(side=model_cfg.proc_side, stride_train=model_cfg.stride_train,
                     centered=model_cfg.centered_stride)
+    intrinsics = batch['intrinsics']
+    if batch2d is not None:
+        intrinsics = torch.cat([intrinsics, batch2d['intrinsics']])
     b = coords2d.shape[0]
     mix = (torch.rand(b, 1, 1, device=coords2d.device) if training else 0.5)
-    pred_abs = ptgeometry.reconstruct_absolute(
-        coords2d, coords3d, batch['intrinsics'], mix_3d_inside_fov=mix,
+    pred_all = ptgeometry.reconstruct_absolute(
+        coords2d, coords3d, intrinsics, mix_3d_inside_fov=mix,
         weak_perspective=step < loss_cfg.weak_perspective_steps, tikhonov=loss_cfg.tikhonov,
         **geometry)
+    pred_abs = pred_all[:batch['intrinsics'].shape[0]]
     has3d = batch['has_3d']
     valid = batch['joint_valid']
     absloss_factor = loss_cfg.absloss_factor if step > loss_cfg.absloss_start_step else 0.0
     losses: dict[str, torch.Tensor] = {}
-    zero = pred_abs.sum() * 0
+    zero = pred_all.sum() * 0
     if has3d.any():
         losses.update(loss_3d(
             pred_abs[has3d], batch['coords3d'][has3d], batch['intrinsics'][has3d], valid[has3d],
             box_size_mm=model_cfg.box_size_mm, absloss_factor=absloss_factor, **geometry))
     else:
         losses.update(loss3d=zero, loss3d_rel=zero, loss3d_abs=zero, loss3d_proj=zero)
+    terms = []
     if (~has3d).any():
         only2d = ~has3d
-        losses['loss2d'] = loss_2d(
-            pred_abs[only2d], batch['coords2d'][only2d], batch['intrinsics'][only2d],
-            valid[only2d], box_size_mm=model_cfg.box_size_mm, **geometry)
-    else:
-        losses['loss2d'] = zero
+        terms.append(loss_2d_terms(
+            pred_abs[only2d], batch['coords2d'][only2d], batch['intrinsics'][only2d], valid[only2d],
+            joint_map=None, box_size_mm=model_cfg.box_size_mm, **geometry))
+    if batch2d is not None:
+        terms.append(loss_2d_terms(
+            pred_all[pred_abs.shape[0]:], batch2d['coords2d'], batch2d['intrinsics'],
+            batch2d['joint_valid'], joint_map=joint_map_2d, box_size_mm=model_cfg.box_size_mm,
+            **geometry))
+    losses['loss2d'] = (sum(t[0] for t in terms) / sum(t[1] for t in terms).clamp(min=1)
+                        if terms else zero)
     losses['loss'] = losses['loss3d'] + loss_cfg.loss2d_factor * losses['loss2d']
-    return losses, pred_abs
+    return losses, pred_all

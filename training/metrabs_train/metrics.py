@@ -61,3 +61,53 @@ def pose_metrics(pred: np.ndarray, true: np.ndarray, valid: np.ndarray, root: in
         mrpe_y=float(root_diff[:, 1].mean()),
         mrpe_z=float(root_diff[:, 2].mean()),
     )
+
+
+#: The 12 limb joints of the LSP PCK protocol (ankles, knees, hips, wrists, elbows, shoulders).
+LIMB_JOINTS = ('rank', 'rkne', 'rhip', 'lhip', 'lkne', 'lank', 'rwri', 'relb', 'rsho', 'lsho', 'lelb', 'lwri')
+
+
+def torso_sizes(true2d: np.ndarray, valid: np.ndarray, joint_names: list[str]) -> np.ndarray:
+    """[N] the LSP torso diameter: |left shoulder − right hip| (else |right shoulder − left
+    hip|); NaN when neither pair is labelled."""
+    idx = {n: i for i, n in enumerate(joint_names)}
+    out = np.full(len(true2d), np.nan)
+    for a, b in (('rsho', 'lhip'), ('lsho', 'rhip')):  # the later pair wins where labelled
+        if a in idx and b in idx:
+            i, j = idx[a], idx[b]
+            ok = valid[:, i] & valid[:, j]
+            out[ok] = np.linalg.norm(true2d[ok, i] - true2d[ok, j], axis=-1)
+    return out
+
+
+def pck_torso(pred2d: np.ndarray, true2d: np.ndarray, valid: np.ndarray, joint_names: list[str],
+              fraction: float = 0.2) -> dict[str, float]:
+    """PCK@fraction·torso over the labelled limb joints (`pck`), and per limb joint
+    (`pck_<name>`); people without a torso size are left out (`people` counts the others)."""
+    torso = torso_sizes(true2d, valid, joint_names)
+    scored = np.isfinite(torso) & (torso > 0)
+    err = np.linalg.norm(pred2d - true2d, axis=-1)[scored]
+    ok = err <= fraction * torso[scored, None]
+    v = valid[scored]
+    limbs = [joint_names.index(n) for n in LIMB_JOINTS if n in joint_names]
+    result = {'people': int(scored.sum()),
+              'pck': float(ok[:, limbs][v[:, limbs]].mean()) if v[:, limbs].any() else float('nan')}
+    for j in limbs:
+        if v[:, j].any():
+            result[f'pck_{joint_names[j]}'] = float(ok[v[:, j], j].mean())
+    return result
+
+
+def bone_length_ratio(pred: np.ndarray, true: np.ndarray, valid: np.ndarray,
+                      edges: list[list[int]]) -> float:
+    """Mean over people and bones (both ends valid) of predicted / true bone length: below 1 the
+    model shrinks people."""
+    ratios = []
+    for a, b in edges:
+        ok = valid[:, a] & valid[:, b]
+        true_len = np.linalg.norm(true[ok, a] - true[ok, b], axis=-1)
+        pred_len = np.linalg.norm(pred[ok, a] - pred[ok, b], axis=-1)
+        keep = true_len > 1e-6
+        ratios.append(pred_len[keep] / true_len[keep])
+    ratios = np.concatenate(ratios) if ratios else np.zeros(0)
+    return float(ratios.mean()) if len(ratios) else float('nan')

@@ -8,6 +8,7 @@ rank reads its own slice of the example stream).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -26,8 +27,9 @@ from .checkpoint import load_checkpoint, load_weights, rng_state, save_checkpoin
 from .config import TrainConfig, resolved_workers, to_dict
 from .data import PoseDataset, ResumableSampler, make_loader
 from .dataset import open_dataset
+from .jointmap import supervised_mask, two_d_like_matrix
 from .losses import training_losses
-from .metrics import pose_metrics
+from .metrics import bone_length_ratio, pck_torso, pose_metrics
 from .model import MetrabsNet
 from .plots import plot_curves
 from .schedule import lr_factor
@@ -119,9 +121,59 @@ def validate(model: MetrabsNet, dataset: PoseDataset, cfg: TrainConfig, device: 
     model.train()
     result = {'val_loss': loss_sum / max(count, 1), 'val_examples': count}
     if preds:
-        metrics = pose_metrics(np.concatenate(preds), np.concatenate(trues), np.concatenate(valids))
-        result.update({f'val_{k}': v for k, v in metrics.items()})
+        pred, true, valid = np.concatenate(preds), np.concatenate(trues), np.concatenate(valids)
+        result.update({f'val_{k}': v for k, v in pose_metrics(pred, true, valid).items()})
+        result['val_bone_ratio'] = bone_length_ratio(pred, true, valid, dataset.split.skeleton.edges)
     return result
+
+
+@torch.no_grad()
+def validate_2d(model: MetrabsNet, dataset: PoseDataset, joint_map: torch.Tensor, cfg: TrainConfig,
+                device: torch.device, max_examples: int) -> dict[str, float]:
+    """PCK@0.2·torso of a 2D dataset's validation crops (no augmentation): the absolute
+    prediction projected into the crop and mapped to the dataset's skeleton, as in the 2D loss.
+    Unsupervised joints (jointmap.py) are scored too: this measures, it does not train."""
+    model.eval()
+    n = len(dataset) if max_examples <= 0 else min(len(dataset), max_examples)
+    m = cfg.model
+    preds, trues, valids = [], [], []
+    for batch in make_loader(dataset, cfg.batch_size, workers=0, indices=list(range(n))):
+        batch = to_device(batch, device)
+        coords2d, coords3d = model(batch['image'])
+        pred_abs = ptgeometry.reconstruct_absolute(
+            coords2d, coords3d, batch['intrinsics'], side=m.proc_side, stride_train=m.stride_train,
+            centered=m.centered_stride, mix_3d_inside_fov=0.5, tikhonov=cfg.loss.tikhonov)
+        pred2d = torch.einsum('kj,bjc->bkc', joint_map, ptgeometry.project_pose(pred_abs, batch['intrinsics']))
+        preds.append(pred2d.cpu().numpy())
+        trues.append(batch['coords2d'].cpu().numpy())
+        valids.append(batch['joint_valid'].cpu().numpy())
+    model.train()
+    metrics = pck_torso(np.concatenate(preds), np.concatenate(trues), np.concatenate(valids),
+                        list(dataset.split.skeleton.joint_names))
+    return {f'val2d_{k}': v for k, v in metrics.items()}
+
+
+@dataclasses.dataclass
+class Mixed2d:
+    """The 2D dataset mixed into training: its splits, the map from the network's joints to its
+    skeleton and the mask of the joints its labels supervise (jointmap.py)."""
+    train_set: PoseDataset
+    val_set: PoseDataset | None
+    joint_map: torch.Tensor
+    supervised: torch.Tensor
+
+
+def open_mixed_2d(cfg: TrainConfig, network_skeleton, device: torch.device) -> Mixed2d:
+    data = open_dataset(cfg.dataset2d)
+    data_cfg = dataclasses.replace(cfg.data, occlude_prob=cfg.data.occlude_prob_2d)
+    train_set = PoseDataset(data, cfg.train_split_2d, data_cfg, skeleton=data.skeleton, train=True,
+                            seed=cfg.seed)
+    val_set = (PoseDataset(data, cfg.validation_split_2d, data_cfg, skeleton=data.skeleton,
+                           train=False, seed=cfg.seed)
+               if cfg.validation_split_2d in data.splits else None)
+    joint_map = torch.tensor(two_d_like_matrix(network_skeleton, data.skeleton), dtype=torch.float32)
+    supervised = torch.from_numpy(supervised_mask(data.skeleton))
+    return Mixed2d(train_set, val_set, joint_map.to(device), supervised.to(device))
 
 
 def warm_start(model: MetrabsNet, cfg: TrainConfig) -> list[dict[str, Any]]:
@@ -164,6 +216,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
     if is_main:
         print(f'{cfg.train_split}: {len(train_set)} people ({train_set.split.skipped.summary()})',
               file=sys.stderr)
+    mixed = open_mixed_2d(cfg, skeleton, device) if cfg.dataset2d else None
+    if is_main and mixed:
+        print(f'2D data {cfg.dataset2d} {cfg.train_split_2d}: {len(mixed.train_set)} people, '
+              f'{cfg.batch_size_2d} per step beside {cfg.batch_size} 3D', file=sys.stderr)
     torch.manual_seed(cfg.seed)
     # channels-last weights match the NHWC input's layout (the fast path of oneDNN on CPU).
     model = MetrabsNet(cfg.model, num_joints=len(skeleton['joint_names'])).to(
@@ -198,6 +254,12 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
                                start=step * cfg.batch_size * world + rank, step=world)
     loader = make_loader(train_set, cfg.batch_size, workers=resolved_workers(cfg), sampler=sampler)
     batches = iter(loader)
+    batches_2d = None
+    if mixed:
+        sampler_2d = ResumableSampler(len(mixed.train_set), seed=cfg.seed,
+                                      start=step * cfg.batch_size_2d * world + rank, step=world)
+        batches_2d = iter(make_loader(mixed.train_set, cfg.batch_size_2d,
+                                      workers=resolved_workers(cfg), sampler=sampler_2d))
 
     amp_dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(cfg.amp)
     scaler = torch.cuda.amp.GradScaler(enabled=cfg.amp == 'fp16' and device.type == 'cuda')
@@ -229,13 +291,20 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
             t0 = time.time()
             batch = to_device(next(batches), device)
             load_retries += int(batch['load_retries'].sum())
+            images = batch['image']
+            batch_2d = None
+            if mixed:
+                batch_2d = to_device(next(batches_2d), device)
+                batch_2d['joint_valid'] = batch_2d['joint_valid'] & mixed.supervised
+                images = torch.cat([images, batch_2d['image']])
             t1 = time.time()
             autocast = (torch.autocast(device.type, dtype=amp_dtype) if amp_dtype is not None
                         else contextlib.nullcontext())
             with autocast:
-                coords2d, coords3d = net(batch['image'])
+                coords2d, coords3d = net(images)
             losses, _ = training_losses(coords2d.float(), coords3d.float(), batch,
-                                        model_cfg=cfg.model, loss_cfg=cfg.loss, step=step)
+                                        model_cfg=cfg.model, loss_cfg=cfg.loss, step=step,
+                                        batch2d=batch_2d, joint_map_2d=mixed.joint_map if mixed else None)
             loss = losses['loss']
             if not torch.isfinite(loss):
                 raise FloatingPointError(f'non-finite loss at step {step}: {losses}')
@@ -266,7 +335,9 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
                 window_images, window_time, window_data_time = 0, 0.0, 0.0
             if is_main and val_set is not None and (step % cfg.validate_every == 0 or step == cfg.steps):
                 _append_jsonl(val_path, dict(step=step, **validate(
-                    model, val_set, cfg, device, cfg.validation_examples)))
+                    model, val_set, cfg, device, cfg.validation_examples), **(validate_2d(
+                        model, mixed.val_set, mixed.joint_map, cfg, device, cfg.validation_examples)
+                        if mixed and mixed.val_set else {})))
             if step % cfg.checkpoint_every == 0:
                 checkpoint()
     finally:

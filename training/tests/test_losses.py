@@ -48,16 +48,56 @@ def test_far_points_have_their_depth_error_scaled_down():
     assert float(out['loss3d_abs']) == pytest.approx(float(expected), rel=1e-6)
 
 
-def test_2d_loss_is_scale_and_translation_agnostic():
+def test_2d_loss_is_the_reference_pixel_l1_and_not_scale_agnostic():
     true, K, valid = _batch()
-    true[..., 2] = 5000.0  # a flat person: scaling x, y is then a similarity of the image
     true2d = L.ptgeometry.project_pose(true, K)
-    scaled = true.clone()
-    scaled[..., :2] = scaled[..., :2] * 1.3 + 40  # a bigger, shifted person at the same depth
-    assert float(L.loss_2d(scaled, true2d, K, valid, **GEOM)) == pytest.approx(0.0, abs=1e-9)
-    wrong = true.clone()
-    wrong[:, 0, 0] += 300
-    assert float(L.loss_2d(wrong, true2d, K, valid, **GEOM)) > 1e-4
+    assert float(L.loss_2d(true, true2d, K, valid, **GEOM)) == pytest.approx(0.0, abs=1e-12)
+    # One joint of every person 10 px off in x: mean over 4·30 joints × 2 channels, in
+    # pixels × box_size / S / 1000 (the reference's scale_2d).
+    off = true2d.clone()
+    off[:, 0, 0] += 10
+    expected = 10 * 2200 / 256 / 1000 / (30 * 2)
+    assert float(L.loss_2d(true, off, K, valid, **GEOM)) == pytest.approx(expected, rel=1e-9)
+    # A bigger person is wrong (the scale-agnostic variant called it perfect).
+    bigger = true2d.clone()
+    bigger = (bigger - 128) * 1.3 + 128
+    assert float(L.loss_2d(true, bigger, K, valid, **GEOM)) > 1e-3
+
+
+def test_2d_loss_through_a_joint_map_compares_combinations_of_joints():
+    true, K, valid = _batch(j=3)
+    pred2d = L.ptgeometry.project_pose(true, K)
+    # Label skeleton: joint 0 = network joint 2, joint 1 = midpoint of network joints 0 and 1.
+    joint_map = torch.tensor([[0, 0, 1.0], [0.5, 0.5, 0]], dtype=torch.float64)
+    labels = torch.stack([pred2d[:, 2], (pred2d[:, 0] + pred2d[:, 1]) / 2], dim=1)
+    valid2 = torch.ones(4, 2, dtype=torch.bool)
+    assert float(L.loss_2d(true, labels, K, valid2, joint_map=joint_map, **GEOM)) == pytest.approx(0, abs=1e-9)
+    labels[:, 1, 1] += 20  # only the combined joint is wrong: 20 px on 1 of 2 joints × 2 channels
+    expected = 20 * 2200 / 256 / 1000 / 4
+    assert float(L.loss_2d(true, labels, K, valid2, joint_map=joint_map, **GEOM)) == pytest.approx(expected, rel=1e-9)
+    # An unsupervised (invalid) joint does not count.
+    valid2[:, 1] = False
+    assert float(L.loss_2d(true, labels, K, valid2, joint_map=joint_map, **GEOM)) == pytest.approx(0, abs=1e-9)
+
+
+def test_training_losses_with_a_2d_batch_in_another_skeleton():
+    true, K, valid = _batch(n=2, j=3)
+    batch = dict(intrinsics=K, coords3d=true, coords2d=L.ptgeometry.project_pose(true, K),
+                 joint_valid=valid, has_3d=torch.tensor([True, True]))
+    true_b, K_b, _ = _batch(n=3, j=3, seed=1)
+    proj_b = L.ptgeometry.project_pose(true_b, K_b)
+    joint_map = torch.tensor([[0, 0, 1.0], [0.5, 0.5, 0]], dtype=torch.float64)
+    labels = torch.einsum('kj,bjc->bkc', joint_map, proj_b)
+    labels[:, 0, 0] += 8  # 8 px on one of the 2 labelled joints of each 2D example
+    batch2d = dict(intrinsics=K_b, coords2d=labels, joint_valid=torch.ones(3, 2, dtype=torch.bool))
+    coords2d = torch.cat([batch['coords2d'], proj_b])
+    coords3d = torch.cat([true, true_b]) - 3000  # relative predictions: the offset is free
+    cfg = L.LossConfig(weak_perspective_steps=0, tikhonov=0)  # exact reconstruction
+    out, pred = L.training_losses(coords2d, coords3d, batch, model_cfg=CFG, loss_cfg=cfg, step=10,
+                                  training=False, batch2d=batch2d, joint_map_2d=joint_map)
+    assert pred.shape == (5, 3, 3)
+    assert float(out['loss2d']) == pytest.approx(8 * 2200 / 256 / 1000 / 4, rel=1e-4)
+    assert float(out['loss3d_rel']) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_masked_mean_ignores_invalid_entries_and_survives_empty_masks():

@@ -69,6 +69,56 @@ def test_resume_reproduces_an_uninterrupted_run(toy, tmp_path, workers):
         assert a['loss'] == pytest.approx(b['loss'], rel=1e-6, abs=1e-9), (a['step'], a['loss'], b['loss'])
 
 
+@pytest.fixture(scope='module')
+def lsp_like(tmp_path_factory) -> Path:
+    """A 2D-only dataset in the lsp_14 skeleton: the toy people's labels converted to it."""
+    import numpy as np
+
+    from metrabs_train.dataset import Skeleton, open_dataset, write_dataset
+    from metrabs_train.jointmap import two_d_like_matrix
+    root = tmp_path_factory.mktemp('toy')
+    make_toy_dataset(root / 'src', {'train': 12, 'validation': 6}, seed=4, shard_size=6)
+    source = open_dataset(root / 'src')
+    lsp = Skeleton.from_registry('lsp_14')
+    W = two_d_like_matrix(source.skeleton, lsp)
+    for split in ('train', 'validation'):
+        people = source.split(split)
+        examples = []
+        for person in people:
+            labels = people.read_labels(person)
+            p = labels['people'][person.person_index]
+            examples.append(dict(key=f'{len(examples):04d}', image=people.read_image_bytes(person), image_ext='jpg',
+                                 width=labels['image']['width'], height=labels['image']['height'],
+                                 camera=labels['camera'],
+                                 people=[dict(box=p['box'], joints3d=None, joints2d=W @ np.array(p['joints2d']),
+                                              joint_valid=[1] * 14)]))
+        write_dataset(root / 'lsp', 'lsp-like', lsp, examples, split, 6)
+    return root / 'lsp'
+
+
+def test_mixed_2d_training_resumes_exactly_and_validates_2d(toy, lsp_like, tmp_path):
+    cfg = _config(toy, steps=6, batch_size=4, batch_size_2d=4, dataset2d=str(lsp_like),
+                  validate_every=3, **{'data.geom_aug': True, 'data.occlude_prob': 0.5})
+    train(cfg, tmp_path / 'straight', show_progress=False)
+    train(cfg, tmp_path / 'resumed', stop_after=3, show_progress=False)
+    train(cfg, tmp_path / 'resumed', show_progress=False)
+    straight, resumed = _log(tmp_path / 'straight'), _log(tmp_path / 'resumed')
+    assert [r['step'] for r in resumed] == [1, 2, 3, 4, 5, 6]
+    for a, b in zip(straight, resumed):
+        assert a['loss'] == pytest.approx(b['loss'], rel=1e-6, abs=1e-9), a['step']
+        assert a['loss2d'] > 0 and a['loss'] == pytest.approx(a['loss3d'] + 0.2 * a['loss2d'], rel=1e-5)
+        assert a['images_per_s'] > 0
+    val = [json.loads(line) for line in (tmp_path / 'straight' / 'validation.jsonl').read_text().splitlines()]
+    assert [v['step'] for v in val] == [3, 6]
+    assert 0 <= val[-1]['val2d_pck'] <= 1 and val[-1]['val2d_people'] == 8  # validation_examples
+    assert 0 < val[-1]['val_bone_ratio'] < 10
+
+
+def test_a_2d_dataset_needs_its_batch_size(toy, lsp_like):
+    with pytest.raises(ValueError, match='batch_size_2d'):
+        _config(toy, dataset2d=str(lsp_like))
+
+
 def test_a_different_model_config_refuses_to_resume(toy, tmp_path):
     train(_config(toy, steps=1), tmp_path / 'run', show_progress=False)
     with pytest.raises(ValueError, match='different model config'):
