@@ -12,11 +12,21 @@ The first logged window (warm-up) is discarded; the rest are averaged.
 
 times the network alone (forward, backward, AdamW step on random crops, no data, no losses
 beyond a simple one), channels-last by default as in training.
+
+    training/bench/throughput.py --compare PYTHON[:KEY=VALUE,...] PYTHON[:...] [--rounds 2] ...
+
+runs this bench under each interpreter (e.g. Debian's torch and a PyPI torch venv) with the
+other options, each variant's KEY=VALUE pairs replacing options (amp=bf16, sides=192,
+batch_2d=16, workers=1, …) or, for upper-case keys, setting environment variables
+(OPENBLAS_NUM_THREADS=2), interleaved for `--rounds` rounds so that a busy machine hits every
+variant alike, and prints every measurement and each variant's mean images/s relative to the
+first variant's.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -40,7 +50,9 @@ def measure(dataset: Path, side: int, args) -> dict:
     timed = log[1:]  # drop the warm-up window
     ips = sum(r['images_per_s'] for r in timed) / len(timed)
     data = sum(r['data_fraction'] for r in timed) / len(timed)
-    return dict(backbone=args.backbone, side=side, batch=args.batch, workers=resolved_workers(cfg),
+    import torch
+    return dict(backbone=args.backbone, side=side, batch=args.batch, batch_2d=args.batch_2d,
+                workers=resolved_workers(cfg), amp=args.amp, torch=torch.__version__,
                 images_per_s=round(ips, 1), data_wait_fraction=round(data, 3),
                 threads=log[-1]['threads'])
 
@@ -62,7 +74,8 @@ def measure_model_only(side: int, args) -> dict:
     times = []
     for _ in range(args.steps // 4 + 2):
         t = time.time()
-        coords2d, coords3d = model(image)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=args.amp == 'bf16'):
+            coords2d, coords3d = model(image)
         loss = coords2d.square().mean() + coords3d.square().mean()
         optimizer.zero_grad()
         loss.backward()
@@ -70,8 +83,41 @@ def measure_model_only(side: int, args) -> dict:
         times.append(time.time() - t)
     median = sorted(times[1:])[len(times[1:]) // 2]
     return dict(backbone=args.backbone, side=side, batch=args.batch, model_only=True,
-                memory_format=args.memory_format, images_per_s=round(args.batch / median, 1),
+                memory_format=args.memory_format, amp=args.amp, images_per_s=round(args.batch / median, 1),
                 torch=torch.__version__, threads=threads)
+
+
+def compare(args) -> None:
+    import subprocess
+    base = [a for a in sys.argv[1:]]
+    i = base.index('--compare')
+    j = i + 1
+    while j < len(base) and not base[j].startswith('--'):
+        j += 1
+    base = base[:i] + base[j:]
+    results: dict[str, list[float]] = {}
+    for round_ in range(args.rounds):
+        for variant in args.compare:
+            python, _, extra = variant.partition(':')
+            options, env = list(base), dict(os.environ)
+            for pair in filter(None, extra.split(',')):
+                key, value = pair.split('=', 1)
+                if key.isupper():
+                    env[key] = value
+                else:
+                    options += [f'--{key.replace("_", "-")}', *value.split()]
+            out = subprocess.run([python, __file__, *options], capture_output=True, text=True, env=env)
+            if out.returncode:
+                sys.exit(f'{variant}: failed\n{out.stderr[-2000:]}')
+            for line in out.stdout.splitlines():
+                record = json.loads(line)
+                print(json.dumps(dict(variant=variant, round=round_, **record)), flush=True)
+                results.setdefault(f'{variant} @{record["side"]}', []).append(record['images_per_s'])
+    first = None
+    for name, values in results.items():
+        mean = sum(values) / len(values)
+        first = first or mean
+        print(f'{mean:7.1f} img/s  ×{mean / first:.2f}  {name}', flush=True)
 
 
 def main() -> None:
@@ -84,7 +130,17 @@ def main() -> None:
     parser.add_argument('--dataset')
     parser.add_argument('--model-only', action='store_true')
     parser.add_argument('--memory-format', choices=['channels_last', 'contiguous'], default='channels_last')
-    args = parser.parse_args()
+    parser.add_argument('--amp', choices=['', 'bf16'], default='', help='bf16 autocast (CPU or CUDA)')
+    parser.add_argument('--dataset2d', help='a 2D-only dataset to mix in (with --batch-2d)')
+    parser.add_argument('--batch-2d', type=int, default=0)
+    parser.add_argument('--compare', nargs='+', metavar='PYTHON[:K=V,...]')
+    parser.add_argument('--rounds', type=int, default=2)
+    args, rest = parser.parse_known_args()
+    if rest:
+        parser.error(f'unknown arguments {rest}')
+    if args.compare:
+        compare(args)
+        return
     if args.model_only:
         for side in args.sides:
             print(json.dumps(measure_model_only(side, args)), flush=True)

@@ -63,5 +63,9 @@ def load_weights(path: Path) -> dict[str, Any]:
 def runs_behind(ckpt: dict[str, Any]) -> list[dict[str, Any]]:
     """Every training run behind a run's checkpoint, oldest first: the runs it was warm-started
     from, then itself (steps, dataset)."""
-    this_run = dict(steps=ckpt.get('step', 0), dataset=ckpt.get('config', {}).get('dataset', ''))
+    config = ckpt.get('config', {})
+    this_run = dict(steps=ckpt.get('step', 0), dataset=config.get('dataset', ''))
+    if config.get('batch_size_2d'):  # 2D data mixed in: which, and how many per step
+        this_run.update(dataset2d=config['dataset2d'], batch_size=config['batch_size'],
+                        batch_size_2d=config['batch_size_2d'])
     return list(ckpt.get('history', [])) + [this_run]

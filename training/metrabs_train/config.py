@@ -37,7 +37,8 @@ class TrainConfig:
     train_split: str = 'train'
     validation_split: str = 'validation'
     #: A dataset of 2D-only people in another skeleton (e.g. LSPET, `python -m
-    #: metrabs_train.lspet`), mixed into every step as the reference mixes 2D data ('' = none).
+    #: metrabs_train.lspet`), mixed into every step as the reference mixes 2D data ('' = none);
+    #: with batch_size_2d = 0 only its validation split is used (2D validation metrics).
     dataset2d: str = ''
     train_split_2d: str = 'train'
     validation_split_2d: str = 'validation'
@@ -56,7 +57,8 @@ class TrainConfig:
     #: Number of validation examples used at each validation (0 = all).
     validation_examples: int = 500
     checkpoint_every: int = 500
-    #: Mixed precision on CUDA ('bf16', 'fp16' or '' for off).
+    #: Mixed precision of the forward pass: 'bf16' (CUDA, or CPUs with AVX512-BF16/AMX), 'fp16'
+    #: (CUDA only) or '' for off.
     amp: str = ''
     #: Warm start: network weights to begin from instead of the backbone initialisation — a
     #: model package's `weights.pt` (export --weights) or a run's `checkpoint.pt`. Only the
@@ -151,9 +153,9 @@ def validate(cfg: TrainConfig) -> None:
         raise ValueError('batch_size and steps must be positive')
     if cfg.batch_size_2d < 0:
         raise ValueError(f'batch_size_2d must be >= 0, got {cfg.batch_size_2d}')
-    if bool(cfg.dataset2d) != (cfg.batch_size_2d > 0):
-        raise ValueError('dataset2d and batch_size_2d go together: set both (e.g. '
-                         '--set dataset2d=DIR --set batch_size_2d=16) or neither')
+    if cfg.batch_size_2d > 0 and not cfg.dataset2d:
+        raise ValueError('batch_size_2d needs a 2D dataset: --set dataset2d=DIR (e.g. made by '
+                         'python -m metrabs_train.lspet), or batch_size_2d=0')
 
 
 def resolved_workers(cfg: TrainConfig) -> int:

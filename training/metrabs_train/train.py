@@ -217,7 +217,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
         print(f'{cfg.train_split}: {len(train_set)} people ({train_set.split.skipped.summary()})',
               file=sys.stderr)
     mixed = open_mixed_2d(cfg, skeleton, device) if cfg.dataset2d else None
-    if is_main and mixed:
+    if is_main and mixed and cfg.batch_size_2d:
         print(f'2D data {cfg.dataset2d} {cfg.train_split_2d}: {len(mixed.train_set)} people, '
               f'{cfg.batch_size_2d} per step beside {cfg.batch_size} 3D', file=sys.stderr)
     torch.manual_seed(cfg.seed)
@@ -255,7 +255,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
     loader = make_loader(train_set, cfg.batch_size, workers=resolved_workers(cfg), sampler=sampler)
     batches = iter(loader)
     batches_2d = None
-    if mixed:
+    if mixed and cfg.batch_size_2d:
         sampler_2d = ResumableSampler(len(mixed.train_set), seed=cfg.seed,
                                       start=step * cfg.batch_size_2d * world + rank, step=world)
         batches_2d = iter(make_loader(mixed.train_set, cfg.batch_size_2d,
@@ -293,7 +293,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
             load_retries += int(batch['load_retries'].sum())
             images = batch['image']
             batch_2d = None
-            if mixed:
+            if batches_2d is not None:
                 batch_2d = to_device(next(batches_2d), device)
                 batch_2d['joint_valid'] = batch_2d['joint_valid'] & mixed.supervised
                 images = torch.cat([images, batch_2d['image']])
