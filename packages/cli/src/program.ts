@@ -261,7 +261,10 @@ ${EXIT_CODE_HELP}`,
     .option('--limit <n>', 'evaluate only the first n images', parsePositiveInt)
     .option('--out <report.json>', 'also write the JSON report (metrics and settings) to this file')
     .option('--json', 'print the JSON report to stdout instead of the table')
-    .option('--sheet <file.png>', 'with --real: a contact sheet of the predictions (2D + 3D)')
+    .option(
+      '--sheet <file.png>',
+      'a contact sheet: with --real the predictions (2D + 3D), with --dataset predicted vs. labelled 2D skeletons (first 40 images)',
+    )
     .option(
       '--baseline <file.jsonl>',
       "with --dataset: another model's predictions on the split, scored next to ours (hip-centred, shared joints)",
@@ -276,14 +279,16 @@ ${EXIT_CODE_HELP}`,
       'after',
       `
 Runs the model on every example with the ground-truth boxes (no detector) and the example's
-camera, and reports MPJPE, PA-MPJPE, PCK@150, AUC (root-relative) and MRPE with its depth part,
-overall and for truncated / occluded people (definitions: docs/evaluation.md). With --real:
-2D PCK on the COCO, MPII, CrowdPose and OCHuman test images.
+camera, and reports MPJPE, PA-MPJPE, PCK@150, AUC (root-relative), MRPE with its depth part
+and the bone-length ratio, overall and for truncated / occluded people; people with 2D labels
+only (e.g. LSPET) get PCK@0.2·torso (definitions: docs/evaluation.md). With --real: 2D PCK on
+the COCO, MPII, CrowdPose and OCHuman test images.
 
 Examples:
   metrabs eval --model models/default --dataset data/synth --split test --out report.json
   metrabs eval --model models/default --real --sheet real.png
   metrabs eval --dataset data/synth --split test --baseline blazepose-test.jsonl
+  metrabs eval --dataset data/lspet --split validation --sheet lspet.png
 
 ${EXIT_CODE_HELP}`,
     )

@@ -416,7 +416,15 @@ describe('metrabs eval --dataset (toy model)', { timeout: 60_000 }, () => {
       pckThresholdMm: 150,
     });
     expect(report.settings.date).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect(report.counts).toEqual({ images: 3, people: 9, peopleWithout3d: 0, peopleExcluded: 0 });
+    expect(report.counts).toEqual({
+      images: 3,
+      people: 9,
+      peopleWithout3d: 0,
+      peopleExcluded: 0,
+      imagesCameraAssumed: 0,
+    });
+    expect(report.metrics2d).toBeNull();
+    expect(report.boneLengthRatio.all.bones).toBe(9 * 29);
     expect(report.skipped.total).toBe(0);
     expect(report.metrics.not_truncated.people).toBe(8);
     expect(report.metrics.not_occluded.people).toBe(8);
@@ -544,7 +552,6 @@ describe('metrabs eval --dataset (toy model)', { timeout: 60_000 }, () => {
     const usage = [
       ['eval', '--model', MODEL],
       ['eval', '--model', MODEL, '--dataset', DATASET, '--real', tmp],
-      ['eval', '--model', MODEL, '--dataset', DATASET, '--sheet', join(tmp, 'x.png')],
       ['eval', '--model', MODEL, '--dataset', DATASET, '--num-aug', '0'],
     ];
     for (const args of usage) {

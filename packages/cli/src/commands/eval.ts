@@ -1,14 +1,16 @@
 /**
  * `metrabs eval`: the accuracy of a model package measured with the shipped inference pipeline
  * (ONNX model + TypeScript crops and reconstruction, `Pose3DEstimator.estimatePoses` with the
- * ground-truth boxes), either on a split of a dataset in the metrabs format (3D metrics per
- * subset) or on the annotated real images of ../shared/data/real (2D PCK per set).
+ * ground-truth boxes), either on a split of a dataset in the metrabs format (3D metrics and
+ * bone-length ratios per subset; PCK@0.2·torso for people with 2D labels only) or on the
+ * annotated real images of ../shared/data/real (2D PCK per set).
  * Definitions: docs/evaluation.md; the pure parts live in ../eval/.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getSkeleton } from '../../../core/src/index.js';
+import { DEFAULT_FOV_DEGREES, getSkeleton } from '../../../core/src/index.js';
+import type { ReadLabels } from '../../../synth/src/dataset/read.js';
 import {
   DatasetError,
   type DatasetReader,
@@ -26,6 +28,9 @@ import {
   personKey,
 } from '../eval/baseline.js';
 import {
+  boneLengthRatio,
+  bySubset,
+  cell,
   chooseOutputSkeleton,
   jointCorrespondence,
   metricsTable,
@@ -39,6 +44,13 @@ import {
   subsetMetrics,
 } from '../eval/metrics.js';
 import { AnnotationError, parseRealSet, REAL_SETS, type RealSet } from '../eval/real.js';
+import {
+  TORSO_PCK,
+  type TorsoPckMetrics,
+  type TorsoPerson,
+  torsoPckMetrics,
+  torsoPckTable,
+} from '../eval/torso-pck.js';
 import { stringifyJson } from '../format.js';
 import {
   type Estimator,
@@ -93,9 +105,6 @@ function checkOptions(options: EvalOptions): 'dataset' | 'real' {
   if (!real && options.dataset === undefined) {
     throw new UsageError('nothing to evaluate: give --dataset DIR or --real [DIR]');
   }
-  if (options.sheet !== undefined && !real) {
-    throw new UsageError('--sheet needs --real (a contact sheet of the real images)');
-  }
   if (options.baseline !== undefined && real) {
     throw new UsageError('--baseline needs --dataset (predictions for a dataset split)');
   }
@@ -139,6 +148,40 @@ export function upInCamera(up: number[], extrinsics: number[][] | null | undefin
   return [0, 1, 2].map(
     (r) => extrinsics[r]![0]! * up[0]! + extrinsics[r]![1]! * up[1]! + extrinsics[r]![2]! * up[2]!,
   );
+}
+
+/** The labels say their camera is a guess (`meta.camera_assumed`, e.g. LSPET's 8° field of view). */
+export function cameraAssumed(labels: Pick<ReadLabels, 'meta'>): boolean {
+  return labels.meta?.['camera_assumed'] === true;
+}
+
+/**
+ * The camera given to the estimator for an example: the labels' intrinsics, distortion and world
+ * up; none when the labels' camera is only assumed, so that the estimator uses its default for
+ * unknown intrinsics (a field of view of `DEFAULT_FOV_DEGREES`), as a user's photo gets.
+ */
+export function exampleCamera(
+  labels: Pick<ReadLabels, 'camera' | 'meta'>,
+): Pick<PoseOptions, 'intrinsicMatrix' | 'distortionCoeffs' | 'worldUpVector'> {
+  if (cameraAssumed(labels)) return {};
+  const cam = labels.camera;
+  return {
+    intrinsicMatrix: cam.intrinsic_matrix,
+    distortionCoeffs: cam.distortion_coeffs,
+    worldUpVector: upInCamera(cam.world_up, cam.extrinsic_matrix),
+  };
+}
+
+/** `--sheet` with `--dataset` draws at most this many images (the first ones evaluated). */
+export const DATASET_SHEET_MAX_IMAGES = 40;
+
+/** A labelled 2D pose for the overlay: joints without a label are left out (holes are not drawn). */
+function labelledPose(joints2d: number[][], valid: ArrayLike<number>): number[][] {
+  const pose = new Array<number[]>(joints2d.length);
+  joints2d.forEach((p, j) => {
+    if (valid[j] === 1) pose[j] = p;
+  });
+  return pose;
 }
 
 export async function runEval(options: EvalOptions, io: Io): Promise<ExitCode> {
@@ -227,11 +270,10 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
   const outSkeleton = chooseOutputSkeleton(estimator.availableSkeletons(), info.skeleton, wanted);
   const corr = jointCorrespondence([...getSkeleton(outSkeleton).jointNames], gtNames);
   const root = corr.gt.indexOf(PROTOCOL.rootJoint);
-  if (root < 0) {
-    throw new ModelError(
-      `the model's joint set (${outSkeleton}) has no joint "${gtNames[PROTOCOL.rootJoint]}", the root joint of the dataset's skeleton ${wanted}`,
-    );
-  }
+  // The dataset skeleton's bones (for the bone-length ratio), as indices into the compared joints.
+  const bones = reader.manifest.skeleton.edges
+    .map(([a, b]) => [corr.gt.indexOf(a), corr.gt.indexOf(b)] as [number, number])
+    .filter(([a, b]) => a >= 0 && b >= 0);
   io.stderr(
     `metrabs: model ${info.dir} (${info.backbone}, ${info.skeleton}) loaded in ${secondsText(performance.now() - started)}; ` +
       `evaluating ${corr.names.length} of ${gtNames.length} joints of ${wanted}\n`,
@@ -256,17 +298,20 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
   });
   const evalSkips = new SkipLog();
   const people: Person3d[] = [];
+  const people2d: TorsoPerson[] = [];
+  const sheetPairs: Buffer[][] = [];
   let images = 0;
   let without3d = 0;
   let excluded = 0;
+  let camerasAssumed = 0;
   const t0 = performance.now();
   try {
     for await (const ex of reader.examples(options.split, { verifySha256: true })) {
       if (options.limit !== undefined && images >= options.limit) break;
       images++;
       const where = `${ex.shard}:${ex.key}`;
-      const labeled = ex.labels.people.filter((p) => p.joints3d !== null);
-      without3d += ex.labels.people.length - labeled.length;
+      const labeled = ex.labels.people;
+      without3d += labeled.filter((p) => p.joints3d === null).length;
       if (labeled.length === 0) {
         progress.update(images, 0);
         continue;
@@ -283,14 +328,8 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
         evalSkips.add('image size differs from the labels', where);
         continue;
       }
-      const cam = ex.labels.camera;
-      const o: PoseOptions = {
-        skeleton: outSkeleton,
-        numAug,
-        intrinsicMatrix: cam.intrinsic_matrix,
-        distortionCoeffs: cam.distortion_coeffs,
-        worldUpVector: upInCamera(cam.world_up, cam.extrinsic_matrix),
-      };
+      if (cameraAssumed(ex.labels)) camerasAssumed++;
+      const o: PoseOptions = { skeleton: outSkeleton, numAug, ...exampleCamera(ex.labels) };
       const result = await estimate(
         estimator,
         image,
@@ -302,6 +341,19 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
       const poses2d = result.poses2d as number[][][];
       labeled.forEach((p, k) => {
         const valid = corr.gt.map((g) => p.joint_valid[g] === 1);
+        if (p.joints3d === null) {
+          people2d.push({
+            pred: corr.pred.map((i) => poses2d[k]![i]!),
+            gt: corr.gt.map((g) => p.joints2d[g]!),
+            valid,
+          });
+          return;
+        }
+        if (root < 0) {
+          throw new ModelError(
+            `the model's joint set (${outSkeleton}) has no joint "${gtNames[PROTOCOL.rootJoint]}", the root joint of the dataset's skeleton ${wanted}`,
+          );
+        }
         if (!valid[root] || valid.filter(Boolean).length < 2) {
           excluded++;
           return;
@@ -336,6 +388,24 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
           ),
         });
       });
+      if (options.sheet !== undefined && sheetPairs.length < DATASET_SHEET_MAX_IMAGES) {
+        sheetPairs.push([
+          await overlayPng(image, {
+            boxes: result.boxes,
+            poses2d,
+            jointNames: result.jointNames,
+            edges: result.edges,
+            caption: `${ex.key}: predicted`,
+          }),
+          await overlayPng(image, {
+            boxes: labeled.map((p) => [...p.box]),
+            poses2d: labeled.map((p) => labelledPose(p.joints2d, p.joint_valid)),
+            jointNames: gtNames,
+            edges: reader.manifest.skeleton.edges,
+            caption: `${ex.key}: labels`,
+          }),
+        ]);
+      }
       progress.update(images, labeled.length);
     }
   } catch (e) {
@@ -345,9 +415,11 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
   }
   progress.stop();
   const seconds = (performance.now() - t0) / 1000;
-  if (people.length === 0) {
+  const metrics2d = people2d.length > 0 ? torsoPckMetrics(people2d, corr.names) : null;
+  if (people.length === 0 && (metrics2d?.people ?? 0) === 0) {
     throw new InputError(
-      `split "${options.split}" of ${reader.dir} has no people with 3D labels to evaluate` +
+      `split "${options.split}" of ${reader.dir} has no people to evaluate: none with 3D labels` +
+        (people2d.length > 0 ? ', none with 2D labels and a torso size' : ' or 2D labels') +
         ` (${images} images read; ${reader.skipped.summary()})`,
     );
   }
@@ -367,13 +439,27 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
       numAug,
       limit: options.limit ?? null,
       boxes: 'ground truth',
-      camera: 'from the labels (intrinsics, distortion, world up)',
+      camera:
+        'from the labels (intrinsics, distortion, world up)' +
+        (camerasAssumed > 0
+          ? `; where they say meta.camera_assumed, the default for unknown intrinsics (${DEFAULT_FOV_DEGREES}° field of view along the longer side)`
+          : ''),
       outputSkeleton: outSkeleton,
       joints: corr.names,
       rootJoint: gtNames[PROTOCOL.rootJoint],
       pckThresholdMm: PROTOCOL.pckThresholdMm,
       aucThresholdsMm: { max: PROTOCOL.aucMaxMm, steps: PROTOCOL.aucSteps },
       occludedThreshold: PROTOCOL.occludedThreshold,
+      ...(metrics2d !== null
+        ? {
+            pck2d: {
+              metric: `PCK@${TORSO_PCK.fraction}·torso`,
+              fraction: TORSO_PCK.fraction,
+              torso: TORSO_PCK.torsoPairs.map(([a, b]) => `${a}–${b}`),
+              limbJoints: TORSO_PCK.limbJoints,
+            },
+          }
+        : {}),
       date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     },
     counts: {
@@ -381,13 +467,18 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
       people: people.length,
       peopleWithout3d: without3d,
       peopleExcluded: excluded,
+      imagesCameraAssumed: camerasAssumed,
     },
     skipped: {
       total: skipped.total + extra.total,
       reasons: { ...skipped.reasons, ...extra.reasons },
       examples: { ...skipped.examples, ...extra.examples },
     },
-    metrics: subsetMetrics(people, root),
+    // 3D metrics per subset; PCK@0.2·torso of the people with 2D labels only (null without any).
+    metrics: people.length > 0 ? subsetMetrics(people, root) : null,
+    boneLengthRatio:
+      people.length > 0 ? bySubset(people, (group) => boneLengthRatio(group, bones)) : null,
+    metrics2d,
     ...(baseline !== null && baseJoints !== null
       ? {
           baseline: {
@@ -404,16 +495,28 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
       : {}),
     seconds,
   };
+  if (options.sheet !== undefined && sheetPairs.length > 0) {
+    writeOutput(options.sheet, await contactSheet(sheetPairs), 'contact sheet');
+    io.stderr(`metrabs: contact sheet written to ${resolve(options.sheet)}\n`);
+  }
   if (options.out !== undefined) writeOutput(options.out, `${stringifyJson(report)}\n`, 'report');
   if (options.json) {
     io.stdout(`${stringifyJson(report)}\n`);
   } else {
+    const counted = [`${images} images`];
+    if (people.length > 0) counted.push(`${people.length} people`);
+    if (people2d.length > 0) counted.push(`${people2d.length} people with 2D labels only`);
     io.stdout(
-      `${reader.manifest.name} / ${options.split}: ${images} images, ${people.length} people, ` +
-        `num-aug ${numAug}, ${secondsText(seconds * 1000)}\n` +
-        metricsTable(report.metrics) +
-        `(MPJPE, PA-MPJPE, MRPE in mm; root joint ${gtNames[PROTOCOL.rootJoint]}; occluded: > ${PROTOCOL.occludedThreshold * 100} % of the valid joints)\n`,
+      `${reader.manifest.name} / ${options.split}: ${counted.join(', ')}, ` +
+        `num-aug ${numAug}, ${secondsText(seconds * 1000)}\n`,
     );
+    if (report.metrics !== null) {
+      io.stdout(
+        metricsTable(report.metrics, report.boneLengthRatio ?? undefined) +
+          `(MPJPE, PA-MPJPE, MRPE in mm; root joint ${gtNames[PROTOCOL.rootJoint]}; occluded: > ${PROTOCOL.occludedThreshold * 100} % of the valid joints; bone ratio: predicted / true bone length, mean)\n`,
+      );
+    }
+    if (metrics2d !== null) io.stdout(torsoPckText(metrics2d, camerasAssumed));
     if (report.baseline) io.stdout(baselineText(report.baseline));
   }
   if (report.skipped.total > 0) {
@@ -428,6 +531,25 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
   }
   if (options.out !== undefined) io.stderr(`metrabs: report written to ${resolve(options.out)}\n`);
   return EXIT.ok;
+}
+
+/** The 2D-only people's block of the text output: a heading, the table, the definitions. */
+function torsoPckText(m: TorsoPckMetrics, camerasAssumed: number): string {
+  const skipped = Object.entries(m.skipped.reasons)
+    .map(([reason, n]) => `${n} ${reason}`)
+    .join(', ');
+  const camera =
+    camerasAssumed > 0
+      ? `; ${camerasAssumed} images with an assumed camera estimated with the default ${DEFAULT_FOV_DEGREES}° field of view`
+      : '';
+  return (
+    `\n2D labels only: PCK@${TORSO_PCK.fraction}·torso of ${m.people} people` +
+    (skipped ? ` (not scored: ${skipped})` : '') +
+    `${camera}\n` +
+    torsoPckTable(m) +
+    `(correct: 2D error ≤ ${TORSO_PCK.fraction} × the torso size |lsho − rhip|, else |rsho − lhip|, of the labels; ` +
+    `limbs: ankles, knees, hips, wrists, elbows, shoulders; their mean error ${cell(m.mean_error_px, 1)} px = ${cell(m.mean_error_torso, 3)} torso)\n`
+  );
 }
 
 function baselineText(b: {

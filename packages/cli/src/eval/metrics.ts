@@ -1,6 +1,7 @@
 /**
  * What `metrabs eval` reports, as pure functions over predictions and ground truth (no I/O):
- * 3D pose metrics per subset of people (docs/evaluation.md), 2D PCK on real images, joint
+ * 3D pose metrics and bone-length ratios per subset of people (docs/evaluation.md), 2D PCK on
+ * real images (PCK@0.2·torso of 2D-only dataset people: torso-pck.ts), joint
  * correspondences between skeletons, and the text table. The metric definitions are those of
  * `@metrabs/core` (metrics.ts) and of the trainer's `training/metrabs_train/metrics.py`, with the
  * trainer's key names and units (PCK and AUC as fractions) so that a report can be compared with
@@ -137,20 +138,70 @@ export function subsetsOf(p: Person3d): SubsetName[] {
   ];
 }
 
-/** `poseMetrics` of every subset (null where the subset is empty). */
-export function subsetMetrics(
+/** `metric` of every subset's people (`metric` returns null for an empty subset). */
+export function bySubset<T>(
   people: Person3d[],
-  root: number,
-): Record<SubsetName, PoseMetrics | null> {
+  metric: (group: Person3d[]) => T,
+): Record<SubsetName, T> {
   const groups = Object.fromEntries(SUBSETS.map((s) => [s, [] as Person3d[]])) as Record<
     SubsetName,
     Person3d[]
   >;
   for (const p of people) for (const s of subsetsOf(p)) groups[s].push(p);
-  return Object.fromEntries(SUBSETS.map((s) => [s, poseMetrics(groups[s], root)])) as Record<
-    SubsetName,
-    PoseMetrics | null
-  >;
+  return Object.fromEntries(SUBSETS.map((s) => [s, metric(groups[s])])) as Record<SubsetName, T>;
+}
+
+/** `poseMetrics` of every subset (null where the subset is empty). */
+export function subsetMetrics(
+  people: Person3d[],
+  root: number,
+): Record<SubsetName, PoseMetrics | null> {
+  return bySubset(people, (group) => poseMetrics(group, root));
+}
+
+/** Predicted / true bone lengths: the mean and median over all (person, bone) pairs. */
+export interface BoneLengthRatio {
+  mean: number;
+  median: number;
+  /** (person, bone) pairs. */
+  bones: number;
+}
+
+/**
+ * Predicted / true length of each bone `[a, b]` (joint indices of the person's arrays) whose
+ * ends are both valid and whose true length is not 0.
+ */
+export function boneLengthRatios(
+  p: Pick<Person3d, 'pred' | 'gt' | 'valid'>,
+  edges: readonly (readonly [number, number])[],
+): number[] {
+  const length = (q: number[][], a: number, b: number) =>
+    Math.hypot(q[a]![0]! - q[b]![0]!, q[a]![1]! - q[b]![1]!, q[a]![2]! - q[b]![2]!);
+  const out: number[] = [];
+  for (const [a, b] of edges) {
+    if (!p.valid[a] || !p.valid[b]) continue;
+    const truth = length(p.gt, a, b);
+    if (truth > 1e-6) out.push(length(p.pred, a, b) / truth);
+  }
+  return out;
+}
+
+/**
+ * The bone-length ratio of `people` (the trainer's `bone_length_ratio`, plus the median):
+ * below 1 the model shrinks people. Null without any bone.
+ */
+export function boneLengthRatio(
+  people: Pick<Person3d, 'pred' | 'gt' | 'valid'>[],
+  edges: readonly (readonly [number, number])[],
+): BoneLengthRatio | null {
+  const r = people.flatMap((p) => boneLengthRatios(p, edges)).sort((a, b) => a - b);
+  if (r.length === 0) return null;
+  const mid = r.length >> 1;
+  return {
+    mean: r.reduce((sum, v) => sum + v, 0) / r.length,
+    median: r.length % 2 === 1 ? r[mid]! : (r[mid - 1]! + r[mid]!) / 2,
+    bones: r.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,8 +303,11 @@ export function textTable(header: string[], rows: string[][]): string {
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
-/** The 3D metrics as a table (PCK and AUC in %). */
-export function metricsTable(metrics: Record<string, PoseMetrics | null>): string {
+/** The 3D metrics as a table (PCK and AUC in %), with the mean bone-length ratio when given. */
+export function metricsTable(
+  metrics: Record<string, PoseMetrics | null>,
+  boneRatios?: Record<string, BoneLengthRatio | null>,
+): string {
   const rows = Object.entries(metrics).map(([name, m]) => [
     name,
     String(m?.people ?? 0),
@@ -263,9 +317,20 @@ export function metricsTable(metrics: Record<string, PoseMetrics | null>): strin
     cell(m === null || m === undefined ? null : m.auc * 100, 1, ' %'),
     cell(m?.mrpe, 1),
     cell(m?.mrpe_z, 1),
+    ...(boneRatios ? [cell(boneRatios[name]?.mean, 3)] : []),
   ]);
   return textTable(
-    ['subset', 'people', 'MPJPE', 'PA-MPJPE', 'PCK@150', 'AUC', 'MRPE', 'MRPE-z'],
+    [
+      'subset',
+      'people',
+      'MPJPE',
+      'PA-MPJPE',
+      'PCK@150',
+      'AUC',
+      'MRPE',
+      'MRPE-z',
+      ...(boneRatios ? ['bone ratio'] : []),
+    ],
     rows,
   );
 }
