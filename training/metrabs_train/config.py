@@ -153,9 +153,6 @@ def validate(cfg: TrainConfig) -> None:
         raise ValueError('batch_size and steps must be positive')
     if cfg.batch_size_2d < 0:
         raise ValueError(f'batch_size_2d must be >= 0, got {cfg.batch_size_2d}')
-    if cfg.batch_size_2d > 0 and not cfg.dataset2d:
-        raise ValueError('batch_size_2d needs a 2D dataset: --set dataset2d=DIR (e.g. made by '
-                         'python -m metrabs_train.lspet), or batch_size_2d=0')
 
 
 def resolved_workers(cfg: TrainConfig) -> int:

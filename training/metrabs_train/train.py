@@ -200,6 +200,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
           show_progress: bool = True) -> dict[str, Any]:
     """Trains (or resumes) in `out_dir`; stops at `cfg.steps`, or after `stop_after` more
     steps (then saves a checkpoint). Returns the last logged record."""
+    if cfg.batch_size_2d > 0 and not cfg.dataset2d:
+        raise ValueError(f'batch_size_2d is {cfg.batch_size_2d} but there is no 2D dataset: '
+                         '--set dataset2d=DIR (e.g. LSPET converted by python -m metrabs_train.lspet), '
+                         'or --set batch_size_2d=0 for 3D data only')
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     threads = set_threads()

@@ -114,9 +114,10 @@ def test_mixed_2d_training_resumes_exactly_and_validates_2d(toy, lsp_like, tmp_p
     assert 0 < val[-1]['val_bone_ratio'] < 10
 
 
-def test_a_2d_batch_needs_a_2d_dataset(toy):
+def test_a_2d_batch_needs_a_2d_dataset(toy, tmp_path):
     with pytest.raises(ValueError, match='dataset2d'):
-        _config(toy, batch_size_2d=4)
+        train(_config(toy, batch_size_2d=4), tmp_path / 'run', show_progress=False)
+    assert not (tmp_path / 'run').exists()
 
 
 def test_a_different_model_config_refuses_to_resume(toy, tmp_path):
