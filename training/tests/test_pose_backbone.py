@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from metrabs_train import pose_backbones
+from metrabs_train.backbones import build_backbone
 from metrabs_train.pose_backbones import (
     HEATMAP, LANDMARKS, POSE_FLAG, SEGMENTATION, WORLD_LANDMARKS, NPM_PACKAGE, TFLiteNet,
     build_pose_backbone, read_tflite, trunk_tensor)
@@ -103,7 +104,7 @@ def test_rebuilt_blazepose_matches_the_tflite_interpreter_on_a_real_photo(model_
 
 
 def test_trunk_is_a_stride_32_backbone_that_trains(model_file):
-    features, channels = build_pose_backbone('blazepose_full', weights_path=str(model_file))
+    features, channels = build_backbone('blazepose_full', weights_path=str(model_file))
     assert channels == 864
     x = torch.randn(2, 3, 256, 256, requires_grad=True)
     out = features.train()(x)
@@ -138,8 +139,8 @@ def _one_channel_linear(trunk: nn.Module) -> nn.Module:
 
 @pytest.mark.parametrize('centered, offset', [(True, 16), (False, 0)])
 def test_feature_cell_i_sits_at_32i_plus_16_with_centred_stride(model_file, centered, offset):
-    features, _ = build_pose_backbone('blazepose_full', weights_path=str(model_file),
-                                      centered_stride=centered)
+    features, _ = build_backbone('blazepose_full', weights_path=str(model_file),
+                                 centered_stride=centered)
     trunk = _one_channel_linear(features.trunk)
     size = 1024  # the middle cells' receptive fields stay clear of the zero padding
     ramp = torch.arange(size, dtype=torch.float64).view(1, 1, 1, size).expand(1, 1, size, size)

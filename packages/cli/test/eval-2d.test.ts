@@ -19,7 +19,7 @@ import {
   convertPoses,
   getSkeleton,
 } from '../../core/src/index.js';
-import { type Flag, imageHeader, type Vec2 } from '../../synth/src/dataset/labels.js';
+import { type Flag, imageHeader, skeletonInfo, type Vec2 } from '../../synth/src/dataset/labels.js';
 import type { ReadLabels } from '../../synth/src/dataset/read.js';
 import {
   DatasetWriter,
@@ -263,16 +263,10 @@ async function writeDataset(
   image: Uint8Array,
   labels: Omit<ExampleLabels, 'key' | 'image'>,
 ): Promise<void> {
-  const s = getSkeleton(skeletonName);
   const writer = await DatasetWriter.open({
     outDir: dir,
     name: `eval-2d-${skeletonName}`,
-    skeleton: {
-      name: s.name,
-      joint_names: [...s.jointNames],
-      edges: s.edges.map(([p, q]) => [p, q] as [number, number]),
-      mirror: [...s.mirror],
-    },
+    skeleton: skeletonInfo(skeletonName),
     license: 'CC0',
     sources: ['eval-2d.test'],
     generator: { tool: 'eval-2d.test' },

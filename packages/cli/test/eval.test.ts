@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../../../test-support/shared-data.js';
 import { getSkeleton } from '../../core/src/index.js';
-import { imageHeader } from '../../synth/src/dataset/labels.js';
+import { imageHeader, skeletonInfo } from '../../synth/src/dataset/labels.js';
 import { DatasetWriter, type ShardExample } from '../../synth/src/dataset/writer-node.js';
 import { upInCamera } from '../src/commands/eval.js';
 import {
@@ -359,16 +359,10 @@ async function writeToyDataset(dir: string): Promise<void> {
   const scene = JSON.parse(readFileSync(join(SCENE, 'labels.json'), 'utf8'));
   const image = new Uint8Array(readFileSync(join(SCENE, 'image.jpg')));
   const { width, height } = imageHeader(image)!;
-  const s = getSkeleton('smpl+head_30');
   const writer = await DatasetWriter.open({
     outDir: dir,
     name: 'toy-eval',
-    skeleton: {
-      name: s.name,
-      joint_names: [...s.jointNames],
-      edges: s.edges.map(([a, b]) => [a, b] as [number, number]),
-      mirror: [...s.mirror],
-    },
+    skeleton: skeletonInfo('smpl+head_30'),
     license: 'CC0',
     sources: ['fixtures/toy-scene'],
     generator: { tool: 'eval.test' },

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolveAssetRoot } from './assets.js';
 import type { ImageExt, SplitName } from './dataset/labels.js';
-import { exampleKey, shardExampleRange } from './dataset/labels.js';
+import { exampleKey, shardExampleRange, skeletonInfo } from './dataset/labels.js';
 import { DatasetWriter, type ShardExample, writeSplitsFile } from './dataset/writer-node.js';
 import { SynthError } from './errors.js';
 import {
@@ -113,12 +113,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
   const writer = await DatasetWriter.open({
     outDir: options.outDir,
     name: 'metrabs-synth',
-    skeleton: {
-      name: CANONICAL.name,
-      joint_names: [...CANONICAL.jointNames],
-      edges: CANONICAL.edges.map(([a, b]) => [a, b] as [number, number]),
-      mirror: [...CANONICAL.mirror],
-    },
+    skeleton: skeletonInfo(CANONICAL.name),
     license: datasetLicense(options.motionSources ?? ['cmu', 'bandai']),
     sources: [
       'MakeHuman hm08 body, default rig, skins, clothes, hair (../shared/data/body/makehuman)',

@@ -4,7 +4,7 @@
  * (training/metrabs_train/dataset.py) never has to skip a record we wrote. Pure.
  */
 import { det3 } from '../../../core/src/mat3.js';
-import { skeletonDefinitionProblems } from '../../../core/src/skeletons.js';
+import { getSkeleton, skeletonDefinitionProblems } from '../../../core/src/skeletons.js';
 import { SynthError } from '../errors.js';
 import { type MaskRle, rleProblems } from './rle.js';
 
@@ -29,6 +29,17 @@ export interface SkeletonInfo {
   edges: [number, number][];
   /** `mirror[j]`: the joint that j becomes in a left/right mirrored pose (an involution). */
   mirror: number[];
+}
+
+/** The manifest's description of a registered skeleton (e.g. `smpl+head_30`, `lsp_14`). */
+export function skeletonInfo(name: string): SkeletonInfo {
+  const s = getSkeleton(name);
+  return {
+    name: s.name,
+    joint_names: [...s.jointNames],
+    edges: s.edges.map(([a, b]) => [a, b] as [number, number]),
+    mirror: [...s.mirror],
+  };
 }
 
 export interface CameraLabels {

@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { getSkeleton } from '../../../core/src/index.js';
-import type { ExampleLabels, SkeletonInfo } from '../../src/dataset/labels.js';
+import { type ExampleLabels, type SkeletonInfo, skeletonInfo } from '../../src/dataset/labels.js';
 import { encodeMask, maskBox } from '../../src/dataset/rle.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..');
@@ -13,13 +12,7 @@ export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..
 export const VENV_PYTHON =
   process.env.METRABS_TRAINER_PYTHON ?? resolve(REPO_ROOT, 'training/.venv/bin/python');
 
-const core = getSkeleton('smpl+head_30');
-export const SKELETON: SkeletonInfo = {
-  name: core.name,
-  joint_names: [...core.jointNames],
-  edges: core.edges.map(([a, b]) => [a, b] as [number, number]),
-  mirror: [...core.mirror],
-};
+export const SKELETON: SkeletonInfo = skeletonInfo('smpl+head_30');
 export const J = SKELETON.joint_names.length;
 
 /** A small solid-colour image with a lighter rectangle (the "person"). */
