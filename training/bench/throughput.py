@@ -89,7 +89,7 @@ def measure_model_only(side: int, args) -> dict:
 
 def compare(args) -> None:
     import subprocess
-    base = [a for a in sys.argv[1:]]
+    base = list(sys.argv[1:])
     i = base.index('--compare')
     j = i + 1
     while j < len(base) and not base[j].startswith('--'):

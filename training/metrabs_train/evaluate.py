@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import ptgeometry
 from .data import PoseDataset, make_loader
 from .dataset import open_dataset
 from .export import load_trained_model
+from .losses import reconstruct
 from .metrics import pose_metrics
 from .train import set_threads
 
@@ -25,16 +25,14 @@ def predict_split(checkpoint: str | Path, dataset_dir: str | Path | None = None,
     data = open_dataset(dataset_dir or cfg.dataset)
     dataset = PoseDataset(data, split, cfg.data, skeleton=data.skeleton, train=False, seed=cfg.seed)
     n = len(dataset) if max_examples <= 0 else min(max_examples, len(dataset))
-    m = cfg.model
     out: dict[str, list[np.ndarray]] = {k: [] for k in ('pred', 'true', 'valid', 'truncated', 'occluded')}
     for batch in make_loader(dataset, batch_size, workers=0, indices=list(range(n))):
         has3d = batch['has_3d'].numpy()
         if not has3d.any():
             continue
         coords2d, coords3d = model(batch['image'])
-        pred = ptgeometry.reconstruct_absolute(
-            coords2d, coords3d, batch['intrinsics'], side=m.proc_side, stride_train=m.stride_train,
-            centered=m.centered_stride, mix_3d_inside_fov=0.5, tikhonov=cfg.loss.tikhonov)
+        pred = reconstruct(coords2d, coords3d, batch['intrinsics'], model_cfg=cfg.model,
+                           loss_cfg=cfg.loss)
         rot = batch['rot_to_camera']
         out['pred'].append((pred @ rot).numpy()[has3d])
         out['true'].append((batch['coords3d'] @ rot).numpy()[has3d])

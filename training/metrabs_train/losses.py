@@ -95,6 +95,20 @@ def loss_2d(pred_abs: torch.Tensor, true2d: torch.Tensor, intrinsics: torch.Tens
     return total / count.clamp(min=1)
 
 
+def reconstruct(coords2d: torch.Tensor, coords3d: torch.Tensor, intrinsics: torch.Tensor, *,
+                model_cfg, loss_cfg: LossConfig, step: int | None = None,
+                training: bool = False) -> torch.Tensor:
+    """Absolute poses from the network's outputs as training and evaluation see them: in
+    training a random 3D/2D mix per example, else the reference's 0.5; weak perspective for
+    the first `weak_perspective_steps` steps (`step` None: full perspective, as in evaluation)."""
+    mix = (torch.rand(coords2d.shape[0], 1, 1, device=coords2d.device) if training else 0.5)
+    return ptgeometry.reconstruct_absolute(
+        coords2d, coords3d, intrinsics, side=model_cfg.proc_side,
+        stride_train=model_cfg.stride_train, centered=model_cfg.centered_stride,
+        mix_3d_inside_fov=mix, tikhonov=loss_cfg.tikhonov,
+        weak_perspective=step is not None and step < loss_cfg.weak_perspective_steps)
+
+
 def training_losses(coords2d: torch.Tensor, coords3d: torch.Tensor, batch: dict[str, torch.Tensor],
                     *, model_cfg, loss_cfg: LossConfig, step: int, training: bool = True,
                     batch2d: dict[str, torch.Tensor] | None = None,
@@ -111,12 +125,8 @@ def training_losses(coords2d: torch.Tensor, coords3d: torch.Tensor, batch: dict[
     intrinsics = batch['intrinsics']
     if batch2d is not None:
         intrinsics = torch.cat([intrinsics, batch2d['intrinsics']])
-    b = coords2d.shape[0]
-    mix = (torch.rand(b, 1, 1, device=coords2d.device) if training else 0.5)
-    pred_all = ptgeometry.reconstruct_absolute(
-        coords2d, coords3d, intrinsics, mix_3d_inside_fov=mix,
-        weak_perspective=step < loss_cfg.weak_perspective_steps, tikhonov=loss_cfg.tikhonov,
-        **geometry)
+    pred_all = reconstruct(coords2d, coords3d, intrinsics, model_cfg=model_cfg, loss_cfg=loss_cfg,
+                           step=step, training=training)
     pred_abs = pred_all[:batch['intrinsics'].shape[0]]
     has3d = batch['has_3d']
     valid = batch['joint_valid']

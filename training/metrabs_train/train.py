@@ -28,7 +28,7 @@ from .config import TrainConfig, resolved_workers, to_dict
 from .data import PoseDataset, ResumableSampler, make_loader
 from .dataset import open_dataset
 from .jointmap import supervised_mask, two_d_like_matrix
-from .losses import training_losses
+from .losses import reconstruct, training_losses
 from .metrics import bone_length_ratio, pck_torso, pose_metrics
 from .model import MetrabsNet
 from .plots import plot_curves
@@ -135,14 +135,12 @@ def validate_2d(model: MetrabsNet, dataset: PoseDataset, joint_map: torch.Tensor
     Unsupervised joints (jointmap.py) are scored too: this measures, it does not train."""
     model.eval()
     n = len(dataset) if max_examples <= 0 else min(len(dataset), max_examples)
-    m = cfg.model
     preds, trues, valids = [], [], []
     for batch in make_loader(dataset, cfg.batch_size, workers=0, indices=list(range(n))):
         batch = to_device(batch, device)
         coords2d, coords3d = model(batch['image'])
-        pred_abs = ptgeometry.reconstruct_absolute(
-            coords2d, coords3d, batch['intrinsics'], side=m.proc_side, stride_train=m.stride_train,
-            centered=m.centered_stride, mix_3d_inside_fov=0.5, tikhonov=cfg.loss.tikhonov)
+        pred_abs = reconstruct(coords2d, coords3d, batch['intrinsics'], model_cfg=cfg.model,
+                               loss_cfg=cfg.loss)
         pred2d = torch.einsum('kj,bjc->bkc', joint_map, ptgeometry.project_pose(pred_abs, batch['intrinsics']))
         preds.append(pred2d.cpu().numpy())
         trues.append(batch['coords2d'].cpu().numpy())
@@ -155,9 +153,10 @@ def validate_2d(model: MetrabsNet, dataset: PoseDataset, joint_map: torch.Tensor
 
 @dataclasses.dataclass
 class Mixed2d:
-    """The 2D dataset mixed into training: its splits, the map from the network's joints to its
-    skeleton and the mask of the joints its labels supervise (jointmap.py)."""
-    train_set: PoseDataset
+    """The 2D dataset mixed into training: its splits (no training split when batch_size_2d is
+    0: validation only), the map from the network's joints to its skeleton and the mask of the
+    joints its labels supervise (jointmap.py)."""
+    train_set: PoseDataset | None
     val_set: PoseDataset | None
     joint_map: torch.Tensor
     supervised: torch.Tensor
@@ -166,8 +165,9 @@ class Mixed2d:
 def open_mixed_2d(cfg: TrainConfig, network_skeleton, device: torch.device) -> Mixed2d:
     data = open_dataset(cfg.dataset2d)
     data_cfg = dataclasses.replace(cfg.data, occlude_prob=cfg.data.occlude_prob_2d)
-    train_set = PoseDataset(data, cfg.train_split_2d, data_cfg, skeleton=data.skeleton, train=True,
-                            seed=cfg.seed)
+    train_set = (PoseDataset(data, cfg.train_split_2d, data_cfg, skeleton=data.skeleton, train=True,
+                             seed=cfg.seed)
+                 if cfg.batch_size_2d > 0 else None)
     val_set = (PoseDataset(data, cfg.validation_split_2d, data_cfg, skeleton=data.skeleton,
                            train=False, seed=cfg.seed)
                if cfg.validation_split_2d in data.splits else None)
@@ -221,7 +221,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
         print(f'{cfg.train_split}: {len(train_set)} people ({train_set.split.skipped.summary()})',
               file=sys.stderr)
     mixed = open_mixed_2d(cfg, skeleton, device) if cfg.dataset2d else None
-    if is_main and mixed and cfg.batch_size_2d:
+    if is_main and mixed and mixed.train_set:
         print(f'2D data {cfg.dataset2d} {cfg.train_split_2d}: {len(mixed.train_set)} people, '
               f'{cfg.batch_size_2d} per step beside {cfg.batch_size} 3D', file=sys.stderr)
     torch.manual_seed(cfg.seed)
@@ -259,7 +259,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
     loader = make_loader(train_set, cfg.batch_size, workers=resolved_workers(cfg), sampler=sampler)
     batches = iter(loader)
     batches_2d = None
-    if mixed and cfg.batch_size_2d:
+    if mixed and mixed.train_set:
         sampler_2d = ResumableSampler(len(mixed.train_set), seed=cfg.seed,
                                       start=step * cfg.batch_size_2d * world + rank, step=world)
         batches_2d = iter(make_loader(mixed.train_set, cfg.batch_size_2d,
