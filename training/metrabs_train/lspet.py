@@ -78,10 +78,10 @@ def assumed_camera(width: int, height: int) -> dict:
     return dict(intrinsic_matrix=K, distortion_coeffs=[], extrinsic_matrix=None, world_up=[0, -1, 0])
 
 
-def _image_size(data: bytes, name: str) -> tuple[int, int]:
+def _image_size(data: bytes) -> tuple[int, int]:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
-        raise DataError(f'{name}: cannot decode the image')
+        raise DataError('cannot decode the image')
     return image.shape[1], image.shape[0]
 
 
@@ -101,7 +101,7 @@ def _examples(src: Path, names: list[str], annotations: dict[str, list],
     for name in names:
         data = (src / 'images' / name).read_bytes()
         try:
-            width, height = _image_size(data, name)
+            width, height = _image_size(data)
             person = person_labels(annotations[name], width, height)
         except DataError as e:
             skipped.append(f'{name}: {e}')

@@ -118,3 +118,29 @@ def test_the_real_lspet_converts_and_loads(tmp_path, shared_file):
     assert ex['image'].shape == (128, 128, 3)
     inside = ex['joint_valid'] & ex['joint_in_crop']
     assert inside.sum() >= 10  # the box holds the annotated person
+
+
+def test_bad_sources_fail_with_clear_messages(tmp_path, capsys):
+    with pytest.raises(lspet.DataError, match='no images/ folder'):
+        lspet.convert_lspet(tmp_path, tmp_path / 'out', progress=False)
+    _fake_lspet(tmp_path / 'src')
+    doc = json.loads((tmp_path / 'src' / 'joints.json').read_text())
+    (tmp_path / 'src' / 'images' / 'im00002.jpg').unlink()
+    with pytest.raises(lspet.DataError, match='1 annotated images are missing, e.g. im00002.jpg'):
+        lspet.convert_lspet(tmp_path / 'src', tmp_path / 'out', progress=False)
+    (tmp_path / 'src' / 'joints.json').write_text(json.dumps(dict(doc, joint_names=doc['joint_names'][::-1])))
+    with pytest.raises(lspet.DataError, match='unexpected joint order'):
+        lspet.convert_lspet(tmp_path / 'src', tmp_path / 'out', progress=False)
+    (tmp_path / 'src' / 'joints.json').write_text('{"truncated')
+    assert lspet.main([str(tmp_path / 'src'), '--out', str(tmp_path / 'out')]) == 2
+    assert 'cannot read the LSPET annotations' in capsys.readouterr().err
+    with pytest.raises(lspet.DataError, match='14 finite'):
+        lspet.person_labels([[1.0, float('nan'), 1]] * 14, 10, 10)
+
+
+def test_an_undecodable_image_is_skipped_and_reported(tmp_path):
+    _fake_lspet(tmp_path / 'src')
+    (tmp_path / 'src' / 'images' / 'im00003.jpg').write_bytes(b'not a jpeg')
+    result = lspet.convert_lspet(tmp_path / 'src', tmp_path / 'out', validation_images=1, progress=False)
+    assert result['skipped'] == ['im00003.jpg: cannot decode the image']
+    assert result['train']['examples'] + result['validation']['examples'] == 3
