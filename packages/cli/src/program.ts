@@ -85,7 +85,16 @@ function addSceneOptions(command: Command): Command {
     .option('--split <name>', 'train, validation or test', 'train')
     .option('--seed <n>', 'random seed: same seed, same images and labels', parseSeed, 1)
     .option('--assets <dir>', 'asset folder (default: $METRABS_ASSETS, else ../shared/data)')
-    .option('--size <px>', 'square image size (default 512)', parseImageSize);
+    .option('--size <px>', 'square image size (default 512)', parseImageSize)
+    .option(
+      '--poses <dir>',
+      'also pose people from galleries lifted from real photos (python -m metrabs_train.lift_lspet … --out <dir>)',
+    )
+    .option(
+      '--pose-share <x>',
+      'with --poses: fraction of people posed from the galleries, 0–1 (default 0.5)',
+      parseThreshold,
+    );
 }
 
 export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command {

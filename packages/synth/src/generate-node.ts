@@ -24,8 +24,19 @@ import type { ExampleLabels, PersonLabels, SplitName, Vec3 } from './dataset/lab
 import { coveringIntrinsics, distortImage } from './distort.js';
 import { SynthError } from './errors.js';
 import { canonicalJoints, compileJointMap, type JointMap } from './joints.js';
-import { listMotionClips, loadClip, type MotionCatalogEntry } from './motion/catalog-node.js';
-import { MOTION_JOINT_INDEX, type MotionClip, mirrorClip, sampleFrames } from './motion/index.js';
+import {
+  listMotionClips,
+  listPoseGalleries,
+  loadClip,
+  type MotionCatalogEntry,
+} from './motion/catalog-node.js';
+import {
+  isPoseGallery,
+  MOTION_JOINT_INDEX,
+  type MotionClip,
+  mirrorClip,
+  sampleFrames,
+} from './motion/index.js';
 import { createRng, type Rng } from './random.js';
 import { HeadlessRenderer, pinholeCamera } from './render/renderer-node.js';
 import { poseRig, prepareRetargeting, type Retargeting } from './retarget.js';
@@ -65,7 +76,17 @@ export interface GeneratorOptions {
    * whose CC BY-NC licence makes the data non-commercial.
    */
   motionSources?: readonly ('cmu' | 'bandai')[];
+  /**
+   * A folder of pose galleries lifted from real photos (`listPoseGalleries`); each person is
+   * posed from one with probability `galleryShare`, else from motion capture.
+   */
+  poseGalleries?: string;
+  /** Fraction of people posed from the galleries (default 0.5 when galleries are given). */
+  galleryShare?: number;
 }
+
+/** Share of people posed from lifted galleries when `poseGalleries` is set. */
+export const DEFAULT_GALLERY_SHARE = 0.5;
 
 export const DEFAULT_GENERATOR_OPTIONS: Omit<
   GeneratorOptions,
@@ -114,6 +135,7 @@ export class ExampleGenerator {
   private readonly renderer: HeadlessRenderer;
   private readonly catalog: BodyCatalog;
   private readonly clips: MotionCatalogEntry[];
+  private readonly galleries: MotionCatalogEntry[];
   private readonly backgrounds: BackgroundEntry[];
   private readonly backgroundCache: Backgrounds;
   private readonly textureCache = new Map<string, Promise<THREE.DataTexture>>();
@@ -121,6 +143,7 @@ export class ExampleGenerator {
   private pool: (Identity | null)[] = [];
   private readonly pools = {
     clips: { key: '', items: [] as (MotionCatalogEntry | BackgroundEntry)[] },
+    galleries: { key: '', items: [] as (MotionCatalogEntry | BackgroundEntry)[] },
     backgrounds: { key: '', items: [] as (MotionCatalogEntry | BackgroundEntry)[] },
   };
   private poolKey = '';
@@ -137,6 +160,15 @@ export class ExampleGenerator {
     this.clips = listMotionClips(options.assetRoot).filter(
       (c) => motions.has(c.id) && sources.has(c.source),
     );
+    this.galleries = options.poseGalleries
+      ? listPoseGalleries(options.poseGalleries).filter((c) => motions.has(c.id))
+      : [];
+    if (options.poseGalleries && this.galleries.length === 0) {
+      throw new SynthError(
+        'missing-assets',
+        `split '${options.split}' has no pose galleries assigned`,
+      );
+    }
     const bgs = allowed('background');
     this.backgrounds = listBackgrounds(options.assetRoot).filter((b) => bgs.has(b.id));
     for (const [what, list] of [
@@ -302,17 +334,27 @@ export class ExampleGenerator {
    * A shard's deterministic subset of clips or photos: everything a shard uses is loaded or
    * decoded once, and across shards every asset of the split gets used.
    */
-  private shardPool<K extends 'clips' | 'backgrounds'>(kind: K, seed: number, shard: number) {
+  private shardPool<K extends 'clips' | 'galleries' | 'backgrounds'>(
+    kind: K,
+    seed: number,
+    shard: number,
+  ) {
     const key = `${seed}/${this.options.split}/${shard}/${kind}`;
     const pool = this.pools[kind];
     if (pool.key !== key) {
-      const all = kind === 'clips' ? this.clips : this.backgrounds;
-      const n = kind === 'clips' ? this.options.clipsPerShard : this.options.backgroundsPerShard;
+      const all: readonly (MotionCatalogEntry | BackgroundEntry)[] =
+        kind === 'backgrounds'
+          ? this.backgrounds
+          : kind === 'galleries'
+            ? this.galleries
+            : this.clips;
+      const n =
+        kind === 'backgrounds' ? this.options.backgroundsPerShard : this.options.clipsPerShard;
       pool.items = distinctIndices(createRng(key), all.length, n).map((i) => all[i]!);
       pool.key = key;
-      if (kind === 'clips') this.clipCache.clear();
+      if (kind !== 'backgrounds') this.clipCache.clear();
     }
-    return pool.items as K extends 'clips' ? MotionCatalogEntry[] : BackgroundEntry[];
+    return pool.items as K extends 'backgrounds' ? BackgroundEntry[] : MotionCatalogEntry[];
   }
 
   private motion(
@@ -324,9 +366,10 @@ export class ExampleGenerator {
     if (!c) {
       let clip = loadClip(entry);
       if (mirror) clip = mirrorClip(clip);
-      // Mocap takes often open with a calibration T-pose: skip the first second when possible.
+      // Mocap takes often open with a calibration T-pose: skip the first second when possible
+      // (galleries are independent poses: keep all).
       const all = sampleFrames(clip);
-      const late = all.filter((f) => f >= clip.fps);
+      const late = isPoseGallery(clip) ? all : all.filter((f) => f >= clip.fps);
       c = { clip, frames: late.length > 0 ? late : all };
       this.clipCache.set(key, c);
     }
@@ -411,7 +454,10 @@ export class ExampleGenerator {
     }[] = [];
     for (const k of ids) {
       const id = await this.identity(seed, shard, k);
-      const entry = rng.pick(this.shardPool('clips', seed, shard));
+      // Asked only when galleries exist, so renders without them stay as they were.
+      const fromGallery =
+        this.galleries.length > 0 && rng.chance(this.options.galleryShare ?? DEFAULT_GALLERY_SHARE);
+      const entry = rng.pick(this.shardPool(fromGallery ? 'galleries' : 'clips', seed, shard));
       const mirror = rng.chance(0.5);
       const { clip, frames } = this.motion(entry, mirror);
       const frame = rng.pick(frames);
@@ -564,6 +610,7 @@ const FOOT_JOINTS = (
 /** How far the source's lowest toe is above the clip's floor at `frame` (metres, ≥ 0). */
 const floorCache = new WeakMap<MotionClip, number>();
 function airborneHeight(clip: MotionClip, frame: number): number {
+  if (isPoseGallery(clip)) return 0; // lifted poses stand, sit or lie on the floor
   const J = clip.rest.length / 3;
   const toes = FOOT_JOINTS;
   const lowest = (f: number) => {

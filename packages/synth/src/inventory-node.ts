@@ -9,7 +9,7 @@
  */
 import { listBackgrounds } from './background-node.js';
 import { catalogFor } from './body/index.js';
-import { listMotionClips } from './motion/catalog-node.js';
+import { listMotionClips, listPoseGalleries } from './motion/catalog-node.js';
 import {
   type Asset,
   assignSplits,
@@ -18,10 +18,15 @@ import {
   type SplitName,
 } from './splits.js';
 
-export function assetInventory(assetRoot: string): Asset[] {
+/** `poseGalleries`: a folder of lifted pose galleries, split like motion clips (by gallery). */
+export function assetInventory(assetRoot: string, poseGalleries?: string): Asset[] {
   const catalog = catalogFor(assetRoot);
   return [
     ...listMotionClips(assetRoot).map((c) => ({ kind: 'motion', id: c.id })),
+    ...(poseGalleries ? listPoseGalleries(poseGalleries) : []).map((c) => ({
+      kind: 'motion',
+      id: c.id,
+    })),
     ...catalog.skins.map((s) => ({ kind: 'skin', id: s.id })),
     ...catalog.clothes
       .filter((c) => c.fittable)
@@ -32,12 +37,15 @@ export function assetInventory(assetRoot: string): Asset[] {
 }
 
 /** Kind → split → ids, with the garment categories merged into one `garment` kind. */
-export function splitAssignment(assetRoot: string): SplitAssignment {
-  return splitPlan(assetRoot).assignment;
+export function splitAssignment(assetRoot: string, poseGalleries?: string): SplitAssignment {
+  return splitPlan(assetRoot, poseGalleries).assignment;
 }
 
-export function splitPlan(assetRoot: string): { assignment: SplitAssignment; notes: string[] } {
-  const raw = assignSplits(assetInventory(assetRoot));
+export function splitPlan(
+  assetRoot: string,
+  poseGalleries?: string,
+): { assignment: SplitAssignment; notes: string[] } {
+  const raw = assignSplits(assetInventory(assetRoot, poseGalleries));
   const notes: string[] = [];
   const out: SplitAssignment = {};
   for (const [kind, splits] of Object.entries(raw)) {

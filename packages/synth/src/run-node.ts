@@ -15,12 +15,14 @@ import { exampleKey, shardExampleRange, skeletonInfo } from './dataset/labels.js
 import { DatasetWriter, type ShardExample, writeSplitsFile } from './dataset/writer-node.js';
 import { SynthError } from './errors.js';
 import {
+  DEFAULT_GALLERY_SHARE,
   DEFAULT_GENERATOR_OPTIONS,
   ExampleGenerator,
   type GeneratedExample,
 } from './generate-node.js';
 import { splitPlan } from './inventory-node.js';
 import { CANONICAL } from './joints.js';
+import { listPoseGalleries } from './motion/catalog-node.js';
 import { DEFAULT_SCENE_OPTIONS, type SceneOptions } from './scene.js';
 import type { SplitAssignment } from './splits.js';
 
@@ -40,6 +42,10 @@ export interface SynthRunOptions {
   scene?: Partial<SceneOptions>;
   /** Only these motion capture sources (default all; `['cmu']` for commercially usable data). */
   motionSources?: ('cmu' | 'bandai')[];
+  /** A folder of pose galleries lifted from real photos (see `GeneratorOptions.poseGalleries`). */
+  poseGalleries?: string;
+  /** Fraction of people posed from the galleries (default `DEFAULT_GALLERY_SHARE`). */
+  galleryShare?: number;
   /**
    * Called once before rendering and after every example: `done` of `total` images rendered by
    * this run, `skipped` already present from earlier runs, `people` labelled in the last image.
@@ -67,6 +73,7 @@ function generatorRecord(o: {
   height: number;
   scene: SceneOptions;
   motionSources?: string[];
+  galleries?: { files: number; share: number };
 }) {
   return {
     tool: 'metrabs synth',
@@ -77,16 +84,18 @@ function generatorRecord(o: {
     scene: o.scene,
     // Recorded only when restricted, so datasets made before the option existed still resume.
     ...(o.motionSources ? { motion_sources: o.motionSources } : {}),
+    ...(o.galleries ? { pose_galleries: o.galleries } : {}),
   };
 }
 
 /** The licence line of the manifest: what the rendered data inherits from its assets. */
-export function datasetLicense(motionSources: readonly string[]): string {
+export function datasetLicense(motionSources: readonly string[], galleries = false): string {
   const motion = [
     motionSources.includes('cmu') ? 'CMU motion capture (CMU terms)' : null,
     motionSources.includes('bandai')
       ? 'Bandai Namco motion (CC BY-NC 4.0: the data is non-commercial)'
       : null,
+    galleries ? 'poses lifted from LSP Extended labels (research use only)' : null,
   ].filter((x) => x !== null);
   return (
     `Mixed: ${motion.join(', ')}, MakeHuman CC0 assets with AGPL-derived 512-px textures, ` +
@@ -107,18 +116,28 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
   }
   const workers = Math.max(1, Math.min(options.workers ?? 1, availableParallelism()));
   const assetRoot = resolveAssetRoot(options.assetRoot);
-  const { assignment, notes } = splitPlan(assetRoot);
+  const { assignment, notes } = splitPlan(assetRoot, options.poseGalleries);
+  const galleryShare = options.galleryShare ?? DEFAULT_GALLERY_SHARE;
+  if (!(galleryShare >= 0 && galleryShare <= 1)) {
+    throw new SynthError('bad-option', `--pose-share must be in [0, 1], got ${galleryShare}`);
+  }
+  const galleries = options.poseGalleries
+    ? { files: listPoseGalleries(options.poseGalleries).length, share: galleryShare }
+    : undefined;
   const scene: SceneOptions = { ...DEFAULT_SCENE_OPTIONS, ...options.scene };
 
   const writer = await DatasetWriter.open({
     outDir: options.outDir,
     name: 'metrabs-synth',
     skeleton: skeletonInfo(CANONICAL.name),
-    license: datasetLicense(options.motionSources ?? ['cmu', 'bandai']),
+    license: datasetLicense(options.motionSources ?? ['cmu', 'bandai'], galleries !== undefined),
     sources: [
       'MakeHuman hm08 body, default rig, skins, clothes, hair (../shared/data/body/makehuman)',
       'CMU mocap (iClone BVH) and Bandai Namco Research Motion Dataset (../shared/data/mocap)',
       'Background photos from Debian packages (../shared/data/backgrounds)',
+      ...(galleries
+        ? ['Poses lifted from LSP Extended 2D labels (training/metrabs_train/lift_lspet.py)']
+        : []),
     ],
     generator: generatorRecord({
       seed: options.seed,
@@ -126,6 +145,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
       height,
       scene,
       motionSources: options.motionSources,
+      galleries,
     }),
     examplesPerShard: perShard,
   });
@@ -159,6 +179,8 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
     count: options.count,
     scene,
     motionSources: options.motionSources,
+    poseGalleries: options.poseGalleries,
+    galleryShare,
   };
   const produce =
     workers === 1 ? await inProcessProducer(job) : await processPoolProducer(job, workers);
@@ -215,6 +237,8 @@ export interface ShardJob {
   count: number;
   scene: SceneOptions;
   motionSources?: ('cmu' | 'bandai')[];
+  poseGalleries?: string;
+  galleryShare?: number;
 }
 
 type Producer = ((
@@ -249,6 +273,8 @@ export async function createGenerator(job: ShardJob): Promise<ExampleGenerator> 
     height: job.height,
     scene: job.scene,
     motionSources: job.motionSources,
+    poseGalleries: job.poseGalleries,
+    galleryShare: job.galleryShare,
   });
 }
 

@@ -21,6 +21,8 @@ export interface SynthOptions {
   shardSize?: number;
   progressEvery?: number;
   motion?: ('cmu' | 'bandai')[];
+  poses?: string;
+  poseShare?: number;
 }
 
 const SPLITS = ['train', 'validation', 'test'] as const;
@@ -66,6 +68,8 @@ export async function runSynthCommand(options: SynthOptions, io: Io): Promise<Ex
       height: options.size,
       examplesPerShard: options.shardSize,
       motionSources: options.motion,
+      poseGalleries: options.poses === undefined ? undefined : resolve(options.poses),
+      galleryShare: options.poseShare,
       signal: controller.signal,
       onProgress: (p) => {
         if (!progress) {
@@ -112,6 +116,8 @@ export interface PreviewOptions {
   assets?: string;
   size?: number;
   columns?: number;
+  poses?: string;
+  poseShare?: number;
 }
 
 export async function runSynthPreview(options: PreviewOptions, io: Io): Promise<ExitCode> {
@@ -125,13 +131,16 @@ export async function runSynthPreview(options: PreviewOptions, io: Io): Promise<
   }
   try {
     const assetRoot = synth.resolveAssetRoot(options.assets);
+    const poses = options.poses === undefined ? undefined : resolve(options.poses);
     const generator = await synth.ExampleGenerator.create({
       ...synth.DEFAULT_GENERATOR_OPTIONS,
       assetRoot,
       split,
-      assignment: synth.splitAssignment(assetRoot),
+      assignment: synth.splitAssignment(assetRoot, poses),
       width: options.size ?? 512,
       height: options.size ?? 512,
+      poseGalleries: poses,
+      galleryShare: options.poseShare,
     });
     const examples = [];
     try {

@@ -9,7 +9,7 @@ import { ASSET_FOLDERS, resolveAssetRoot } from '../assets.js';
 import { SynthError } from '../errors.js';
 import { parseBvh } from './bvh.js';
 import { clipFromBvh, LICENSES, type MotionClip } from './clip.js';
-import { BANDAI_RIG, CC_BASE_RIG, type MotionRig } from './rigs.js';
+import { BANDAI_RIG, CC_BASE_RIG, LIFTED_RIG, type MotionRig, type MotionSource } from './rigs.js';
 
 export interface MotionCatalogEntry {
   /**
@@ -19,9 +19,9 @@ export interface MotionCatalogEntry {
   id: string;
   /** Absolute path of the `.bvh`. */
   path: string;
-  source: 'cmu' | 'bandai';
+  source: MotionSource;
   license: string;
-  /** The rig name (`cc_base` for CMU via iClone, `bandai`). */
+  /** The rig name (`cc_base` for CMU via iClone, `bandai`, `lifted` for pose galleries). */
   rig: MotionRig['name'];
   /** CMU's motion description (from CMU_data.csv) or Bandai's `<content> (<style>)`. */
   description: string;
@@ -103,6 +103,38 @@ export function listMotionClips(assetRoot: string = resolveAssetRoot()): MotionC
   return entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** The folder of lifted galleries inside a poses folder (`lift_lspet --out DIR` writes it). */
+export const LSPET_GALLERY_FOLDER = 'lspet';
+
+/**
+ * Pose galleries under `posesDir` (written by `python -m metrabs_train.lift_lspet`): every
+ * `.bvh` in `<posesDir>/lspet`, id `lspet/<file name without .bvh>`, sorted by id. Throws
+ * `missing-assets` when the folder is missing or holds no gallery.
+ */
+export function listPoseGalleries(posesDir: string): MotionCatalogEntry[] {
+  const dir = join(posesDir, LSPET_GALLERY_FOLDER);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new SynthError(
+      'missing-assets',
+      `pose galleries: ${dir} is not a folder (make it with python -m metrabs_train.lift_lspet … --out ${posesDir})`,
+    );
+  }
+  const entries = listBvh(dir).map((path) => {
+    const stem = basename(path).replace(/\.bvh$/i, '');
+    return {
+      id: `lspet/${stem}`,
+      path,
+      source: 'lspet' as const,
+      license: LICENSES.lspet,
+      rig: LIFTED_RIG.name,
+      description: 'poses lifted from LSPET 2D labels',
+    };
+  });
+  if (entries.length === 0)
+    throw new SynthError('missing-assets', `pose galleries: no .bvh in ${dir}`);
+  return entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 export interface LoadClipOptions {
   /** Called with each non-fatal parser warning (e.g. a truncated file). Default: ignored. */
   onWarning?: (message: string) => void;
@@ -121,6 +153,6 @@ export function loadClip(entry: MotionCatalogEntry, opts: LoadClipOptions = {}):
   const name = opts.displayName ?? relative(process.cwd(), entry.path);
   const bvh = parseBvh(text, name);
   for (const w of bvh.warnings) opts.onWarning?.(w);
-  const rig = entry.rig === 'bandai' ? BANDAI_RIG : CC_BASE_RIG;
+  const rig = { bandai: BANDAI_RIG, cc_base: CC_BASE_RIG, lifted: LIFTED_RIG }[entry.rig];
   return clipFromBvh(bvh, rig, { id: entry.id, source: entry.source, license: entry.license });
 }

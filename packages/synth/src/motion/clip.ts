@@ -10,12 +10,13 @@ import {
   MOTION_PARENT_INDEX,
   type MotionJoint,
   type MotionRig,
+  type MotionSource,
   type VirtualPoint,
 } from './rigs.js';
 
 export interface MotionClip {
   id: string;
-  source: 'cmu' | 'bandai';
+  source: MotionSource;
   license: string;
   fps: number;
   numFrames: number;
@@ -41,14 +42,23 @@ export interface MotionClip {
 export const LICENSES = {
   cmu: 'CMU mocap terms',
   bandai: 'CC BY-NC 4.0',
+  lspet: 'derived from LSP Extended labels: research use only',
 } as const;
+
+/**
+ * Pose galleries (lifted from photos) hold independent poses, one per frame, not takes: no
+ * calibration second to skip, and every pose stands on the floor (nothing is airborne).
+ */
+export function isPoseGallery(clip: { source: MotionSource }): boolean {
+  return clip.source === 'lspet';
+}
 
 /** Number of canonical joints (J). */
 export const NUM_MOTION_JOINTS = MOTION_JOINTS.length;
 
 export interface ClipMeta {
   id?: string;
-  source?: 'cmu' | 'bandai';
+  source?: MotionSource;
   license?: string;
 }
 

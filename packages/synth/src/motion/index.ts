@@ -9,13 +9,16 @@ export {
 } from './bvh.js';
 export {
   type LoadClipOptions,
+  LSPET_GALLERY_FOLDER,
   listMotionClips,
+  listPoseGalleries,
   loadClip,
   type MotionCatalogEntry,
 } from './catalog-node.js';
 export {
   type ClipMeta,
   clipFromBvh,
+  isPoseGallery,
   LICENSES,
   MIRROR_INDEX,
   type MotionClip,
@@ -41,12 +44,14 @@ export {
   CC_HEAD_LENGTH_CM,
   CC_TOE_LENGTH_CM,
   detectRig,
+  LIFTED_RIG,
   MOTION_JOINT_INDEX,
   MOTION_JOINTS,
   MOTION_PARENT,
   MOTION_PARENT_INDEX,
   type MotionJoint,
   type MotionRig,
+  type MotionSource,
   RIGS,
   type RigJointSource,
   type VirtualPoint,

@@ -9,6 +9,9 @@
  */
 import type { Bvh } from './bvh.js';
 
+/** Where motion comes from: two mocap collections, and poses lifted from real photos' 2D labels. */
+export type MotionSource = 'cmu' | 'bandai' | 'lspet';
+
 export const MOTION_JOINTS = [
   'pelvis',
   'spine',
@@ -93,8 +96,8 @@ export interface RigJointSource {
 }
 
 export interface MotionRig {
-  readonly name: 'cc_base' | 'bandai';
-  readonly source: 'cmu' | 'bandai';
+  readonly name: 'cc_base' | 'bandai' | 'lifted';
+  readonly source: MotionSource;
   /** Multiply file lengths by this to get metres. */
   readonly unitsToMetres: number;
   /** How position channels combine with OFFSETs (see `FkOptions.positionChannels`). */
@@ -232,7 +235,39 @@ function prefixed<P extends 'l_' | 'r_'>(
   >;
 }
 
-export const RIGS: readonly MotionRig[] = [CC_BASE_RIG, BANDAI_RIG];
+/**
+ * The rig of pose galleries lifted from real photos (`training/metrabs_train/lift_lspet.py`):
+ * one BVH joint per canonical joint, named like it, in a T-pose (Y up, facing +Z, the person's
+ * left at +X), the three kinds of ends as End Sites. Lengths in cm.
+ */
+export const LIFTED_RIG: MotionRig = (() => {
+  const ends: Partial<Record<MotionJoint, string>> = {
+    head_end: 'head',
+    l_hand_end: 'l_wrist',
+    r_hand_end: 'r_wrist',
+    l_toe_end: 'l_toe',
+    r_toe_end: 'r_toe',
+  };
+  const joints = Object.fromEntries(
+    MOTION_JOINTS.map((name) => {
+      const on = ends[name];
+      return [
+        name,
+        on ? { position: `${on}/End Site`, rotation: on } : { position: name, rotation: name },
+      ];
+    }),
+  ) as Record<MotionJoint, RigJointSource>;
+  return {
+    name: 'lifted',
+    source: 'lspet',
+    unitsToMetres: 0.01,
+    positionChannels: 'replace',
+    translatedJoints: ['pelvis'],
+    joints,
+  };
+})();
+
+export const RIGS: readonly MotionRig[] = [CC_BASE_RIG, BANDAI_RIG, LIFTED_RIG];
 
 /** The rig whose joints all exist in `bvh`, or undefined. */
 export function detectRig(bvh: Bvh): MotionRig | undefined {
