@@ -13,9 +13,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../../../test-support/shared-data.js';
 import { getSkeleton } from '../../core/src/index.js';
-import { imageHeader, skeletonInfo } from '../../synth/src/dataset/labels.js';
+import { imageHeader, skeletonInfo, upInCamera } from '../../synth/src/dataset/labels.js';
 import { DatasetWriter, type ShardExample } from '../../synth/src/dataset/writer-node.js';
-import { upInCamera } from '../src/commands/eval.js';
 import {
   BaselineError,
   type ComparedPerson,

@@ -79,6 +79,15 @@ export {
   poseNonMaxSuppression,
   poseSimilarity,
 } from './plausibility.js';
+export {
+  type CategoryJoints,
+  categoryJoints,
+  POSE_CATEGORIES,
+  type PoseAngles,
+  type PoseCategory,
+  poseAngles,
+  poseCategory,
+} from './pose-category.js';
 export * from './procrustes.js';
 export {
   fovBounds,

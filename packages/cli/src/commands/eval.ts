@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_FOV_DEGREES, getSkeleton } from '../../../core/src/index.js';
+import { upInCamera } from '../../../synth/src/dataset/labels.js';
 import type { ReadLabels } from '../../../synth/src/dataset/read.js';
 import {
   DatasetError,
@@ -30,9 +31,11 @@ import {
 import {
   boneLengthRatio,
   bySubset,
+  categoryJointsOf,
   cell,
   chooseOutputSkeleton,
   jointCorrespondence,
+  labelledCategory,
   metricsTable,
   occludedFraction,
   type Pck2dMetrics,
@@ -140,14 +143,6 @@ async function estimate(
     }
     throw e;
   }
-}
-
-/** World up in the camera frame: `R · up` with the extrinsics' rotation, else `up`. */
-export function upInCamera(up: number[], extrinsics: number[][] | null | undefined): number[] {
-  if (!extrinsics) return [...up];
-  return [0, 1, 2].map(
-    (r) => extrinsics[r]![0]! * up[0]! + extrinsics[r]![1]! * up[1]! + extrinsics[r]![2]! * up[2]!,
-  );
 }
 
 /** The labels say their camera is a guess (`meta.camera_assumed`, e.g. LSPET's 8° field of view). */
@@ -266,6 +261,7 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
   const splitInfo = reader.split(options.split);
   const { started, estimator, info, rt, numAug } = await openEval(options);
   const gtNames = reader.jointNames;
+  const categoryIdx = categoryJointsOf(gtNames);
   const wanted = reader.manifest.skeleton.name;
   const outSkeleton = chooseOutputSkeleton(estimator.availableSkeletons(), info.skeleton, wanted);
   const corr = jointCorrespondence([...getSkeleton(outSkeleton).jointNames], gtNames);
@@ -385,6 +381,12 @@ async function evalDataset(options: EvalOptions, io: Io): Promise<ExitCode> {
           occludedFraction: occludedFraction(
             corr.gt.map((g) => p.joint_valid[g]),
             corr.gt.map((g) => p.occluded[g]),
+          ),
+          category: labelledCategory(
+            p.joints3d!,
+            p.joint_valid,
+            categoryIdx,
+            upInCamera(ex.labels.camera.world_up, ex.labels.camera.extrinsic_matrix),
           ),
         });
       });

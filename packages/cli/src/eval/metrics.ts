@@ -7,7 +7,18 @@
  * trainer's key names and units (PCK and AUC as fractions) so that a report can be compared with
  * a model card's `metrics` block number by number.
  */
-import { auc3d, mpjpe, mrpe, paMpjpe, pck2d, pck3d } from '../../../core/src/index.js';
+import {
+  auc3d,
+  type CategoryJoints,
+  categoryJoints,
+  mpjpe,
+  mrpe,
+  type PoseCategory,
+  paMpjpe,
+  pck2d,
+  pck3d,
+  poseCategory,
+} from '../../../core/src/index.js';
 
 /** The evaluation protocol's constants (the trainer's `pose_metrics` / `evaluate` defaults). */
 export const PROTOCOL = {
@@ -73,6 +84,8 @@ export interface Person3d {
   truncated: boolean;
   /** Fraction of the valid joints labelled occluded. */
   occludedFraction: number;
+  /** The true pose's category (`poseCategory`), when the skeleton and labels allow one. */
+  category?: PoseCategory;
 }
 
 /** The trainer's `pose_metrics` keys: mm, PCK and AUC as fractions (0..1). */
@@ -88,7 +101,15 @@ export interface PoseMetrics {
   mrpe_z: number;
 }
 
-export const SUBSETS = ['all', 'truncated', 'not_truncated', 'occluded', 'not_occluded'] as const;
+export const SUBSETS = [
+  'all',
+  'truncated',
+  'not_truncated',
+  'occluded',
+  'not_occluded',
+  'upright',
+  'non_upright',
+] as const;
 export type SubsetName = (typeof SUBSETS)[number];
 
 /** Fraction of the valid joints that are occluded (0 when no joint is valid). */
@@ -128,6 +149,31 @@ export function poseMetrics(people: Person3d[], root: number): PoseMetrics | nul
   };
 }
 
+/** The category joints of a label skeleton, or null when it lacks one of them. */
+export function categoryJointsOf(jointNames: readonly string[]): CategoryJoints | null {
+  try {
+    return categoryJoints(jointNames);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The category of a labelled pose (camera frame, `up` in the camera frame), or undefined when
+ * the skeleton lacks a category joint or one of them has no label.
+ */
+export function labelledCategory(
+  joints3d: readonly (readonly number[])[],
+  valid: ArrayLike<number>,
+  idx: CategoryJoints | null,
+  up: readonly number[],
+): PoseCategory | undefined {
+  if (idx === null) return undefined;
+  const needed = [idx.pelvis, idx.neck, ...idx.hips, ...idx.knees, ...idx.ankles];
+  if (needed.some((j) => valid[j] !== 1)) return undefined;
+  return poseCategory(joints3d.flat(), idx, up);
+}
+
 /** Which subsets a person belongs to (besides `all`). */
 export function subsetsOf(p: Person3d): SubsetName[] {
   const occluded = p.occludedFraction > PROTOCOL.occludedThreshold;
@@ -135,6 +181,9 @@ export function subsetsOf(p: Person3d): SubsetName[] {
     'all',
     p.truncated ? 'truncated' : 'not_truncated',
     occluded ? 'occluded' : 'not_occluded',
+    ...(p.category === undefined
+      ? []
+      : [p.category === 'upright' ? ('upright' as const) : ('non_upright' as const)]),
   ];
 }
 

@@ -53,6 +53,17 @@ export interface CameraLabels {
   world_up?: Vec3;
 }
 
+/** World up in the camera frame: `R · up` with the extrinsics' rotation, else `up`. */
+export function upInCamera(
+  up: readonly number[],
+  extrinsics: readonly (readonly number[])[] | null | undefined,
+): number[] {
+  if (!extrinsics) return [...up];
+  return [0, 1, 2].map(
+    (r) => extrinsics[r]![0]! * up[0]! + extrinsics[r]![1]! * up[1]! + extrinsics[r]![2]! * up[2]!,
+  );
+}
+
 export interface PersonLabels {
   /** `[x, y, w, h]`, edges on pixel edges (see `maskBox`); w, h > 0. */
   box: [number, number, number, number];
