@@ -4,12 +4,9 @@
  */
 import { basename, extname } from 'node:path';
 import { Camera, type DropReason } from '../../core/src/index.js';
+import { RESULT_DOCUMENT_VERSION } from '../../runtime/src/result-document.js';
 
-/**
- * Version of the JSON result document. 2 added `version`, `peopleFound` and `dropped`;
- * documents without `version` are version 1.
- */
-export const RESULT_DOCUMENT_VERSION = 2;
+export { RESULT_DOCUMENT_VERSION };
 
 /** The parts of the runtime's `PoseResult` the CLI uses (averaged augmentations). */
 export interface PoseResultLike {

@@ -21,6 +21,7 @@ export {
   parseModelDescriptor,
 } from './model-package.js';
 export { createOrtSession, ModelLoadError } from './ort-session.js';
+export { RESULT_DOCUMENT_VERSION } from './result-document.js';
 export type {
   Box,
   DetectorOptions,
