@@ -150,7 +150,7 @@ describe('pose vs box', () => {
     const [[x0, y0], [x1, y1]] = camera.cameraToImage([
       [centre[0] + left, centre[1] + top, centre[2]],
       [centre[0] + right, centre[1] + bottom, centre[2]],
-    ]) as number[][];
+    ]) as [number[], number[]];
     return [x0!, y0!, x1! - x0!, y1! - y0!, 0.9];
   }
   // The reference adult's head top is 750 mm above the pelvis (hair: 760), its toe joints 975
