@@ -3,7 +3,10 @@
  * 0.01 px for 2D), image size, model information and each person's distance from the camera.
  */
 import { basename, extname } from 'node:path';
-import { Camera } from '../../core/src/index.js';
+import { Camera, type DropReason } from '../../core/src/index.js';
+import { RESULT_DOCUMENT_VERSION } from '../../runtime/src/result-document.js';
+
+export { RESULT_DOCUMENT_VERSION };
 
 /** The parts of the runtime's `PoseResult` the CLI uses (averaged augmentations). */
 export interface PoseResultLike {
@@ -14,6 +17,10 @@ export interface PoseResultLike {
   edges: [number, number][];
   skeleton: string;
   intrinsicMatrix: number[][];
+  /** People the detector found (default: as many as returned). */
+  peopleFound?: number;
+  /** People found but dropped by the plausibility filter, with the reason. */
+  dropped?: { box: number[]; reason: DropReason }[];
 }
 
 export interface ModelInfo {
@@ -36,6 +43,11 @@ function roundNested<T>(value: T, decimals: number): T {
   if (typeof value === 'number') return round(value, decimals) as T;
   if (Array.isArray(value)) return value.map((v) => roundNested(v, decimals)) as T;
   return value;
+}
+
+/** `[x, y, w, h]` to 0.01 px, the score to 4 decimals. */
+function roundBox(box: number[]): number[] {
+  return [...roundNested(box.slice(0, 4), 2), round(box[4] ?? 1, 4)];
 }
 
 const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
@@ -65,11 +77,16 @@ export function distanceFromCamera(cameraFramePose: number[][]): number {
 }
 
 export interface ImageResultJson extends PoseResultLike {
+  version: number;
   image: string;
   imageSize: { width: number; height: number };
   model: ModelInfo;
-  /** Number of people found. */
+  /** Number of people returned. */
   people: number;
+  /** Number of people the detector found: `people` + `dropped.length`. */
+  peopleFound: number;
+  /** The people found but dropped by the plausibility filter: detection box and reason. */
+  dropped: { box: number[]; reason: DropReason }[];
   /** Each person's distance from the camera (metres, to the mean of the joints). */
   distancesM: number[];
   /** Present when an extrinsic matrix was given: poses3d are then in world coordinates. */
@@ -89,12 +106,15 @@ export function formatImageResult(
 ): ImageResultJson {
   const cameraPoses = result.poses3d.map((p) => worldToCamera(p, extrinsicMatrix));
   const out: ImageResultJson = {
+    version: RESULT_DOCUMENT_VERSION,
     image,
     imageSize: { width: size.width, height: size.height },
     model,
     people: result.boxes.length,
+    peopleFound: result.peopleFound ?? result.boxes.length,
+    dropped: (result.dropped ?? []).map(({ box, reason }) => ({ box: roundBox(box), reason })),
     distancesM: cameraPoses.map((p) => round(distanceFromCamera(p) / 1000, 3)),
-    boxes: result.boxes.map((b) => [...roundNested(b.slice(0, 4), 2), round(b[4] ?? 1, 4)]),
+    boxes: result.boxes.map(roundBox),
     poses3d: roundNested(result.poses3d, 1),
     poses2d: roundNested(result.poses2d, 2),
     jointNames: result.jointNames,

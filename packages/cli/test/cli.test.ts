@@ -1,7 +1,7 @@
 /**
  * The `metrabs` command end to end, as a subprocess (`node bin/metrabs.js …`), with the toy
  * model `fixtures/model-tiny` (it only knows stick figures, so its poses of real people are
- * meaningless and fail the plausibility checks: `--no-suppress-implausible` keeps them) and
+ * meaningless and some fail the plausibility checks: `--no-suppress-implausible` keeps them) and
  * YOLOX-Nano from ../shared/data. Without ../shared/data these tests are skipped, except in
  * CI (CI=true), where they fail.
  */
@@ -23,9 +23,19 @@ import { SCENE_HEIGHT, SCENE_WIDTH } from '../src/render/scene3d.js';
 import { expectOneLineError, type Run, runMetrabs } from './run-cli.js';
 
 const MODEL = fileURLToPath(new URL('../../../fixtures/model-tiny', import.meta.url));
-const FILES = ['detector/yolox_nano.onnx', 'real/opencv/basketball1.png', 'real/opencv/vtest.avi'];
+const FILES = [
+  'detector/yolox_nano.onnx',
+  'real/opencv/basketball1.png',
+  'real/opencv/vtest.avi',
+  'real/mmpose/ochuman/000817.jpg',
+];
 const data = sharedData(FILES, 'cli.test');
-const [DETECTOR, BASKETBALL, VIDEO] = FILES.map((f) => data.path(f)) as [string, string, string];
+const [DETECTOR, BASKETBALL, VIDEO, WALKERS] = FILES.map((f) => data.path(f)) as [
+  string,
+  string,
+  string,
+  string,
+];
 const haveData = !data.skip;
 const dataNote = haveData ? '' : ` — SKIPPED: ${data.problem}`;
 
@@ -292,6 +302,27 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
     },
   );
 
+  it.skipIf(!haveData)(
+    'people found but dropped: the count and reason on stderr and in the JSON (version 2)',
+    async () => {
+      // The toy model's five augmentations of the man on the right of this photo disagree.
+      const common = ['detect', WALKERS, '--model', MODEL, '--detector', DETECTOR, '--json'];
+      const r = await metrabs(common);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /000817\.jpg: 3 people found, 1 dropped as implausible \[inconsistent-augmentations\] \(--no-suppress-implausible keeps it\), [\d.]+ s/,
+      );
+      const json = JSON.parse(r.stdout);
+      expect(json).toMatchObject({ version: 2, people: 2, peopleFound: 3 });
+      expect(json.dropped).toHaveLength(1);
+      expect(json.dropped[0].reason).toBe('inconsistent-augmentations');
+      expect(json.dropped[0].box).toHaveLength(5);
+      const all = await metrabs([...common, '--no-suppress-implausible']);
+      expect(all.stderr).toMatch(/000817\.jpg: 3 people, /);
+      expect(JSON.parse(all.stdout)).toMatchObject({ people: 3, peopleFound: 3, dropped: [] });
+    },
+  );
+
   it.skipIf(!haveData)('a blank image: 0 people, JSON and overlay still written', async () => {
     const dir = join(tmp, 'out-blank');
     const r = await metrabs(['detect', blank, ...toy, '--num-aug', '1', '--out', dir]);
@@ -300,6 +331,8 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
     const json = JSON.parse(readFileSync(join(dir, 'blank.json'), 'utf8'));
     expect(json).toMatchObject({
       people: 0,
+      peopleFound: 0,
+      dropped: [],
       boxes: [],
       poses3d: [],
       poses2d: [],
@@ -375,6 +408,8 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
     for (const l of lines) {
       expect(l.trackIds).toHaveLength(l.people);
       expect(l.poses3d).toHaveLength(l.people);
+      // --no-suppress-implausible: everyone found is returned.
+      expect(l).toMatchObject({ peopleFound: l.people, dropped: [] });
     }
     expect(lines.some((l) => l.people > 0)).toBe(true);
     const meta = JSON.parse(readFileSync(join(dir, 'vtest.meta.json'), 'utf8'));
@@ -383,6 +418,7 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
       framesProcessed: 5,
       videoSize: { width: 768, height: 576 },
       fps: 10,
+      dropped: { frames: 0, people: 0, reasons: {} },
     });
     expect(meta.jointNames).toHaveLength(30);
     expect(existsSync(mp4)).toBe(true);

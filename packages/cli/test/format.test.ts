@@ -50,6 +50,43 @@ describe('result JSON', () => {
     expect(json.frame).toBe('camera');
     expect(json.distancesM[0]).toBeCloseTo(Math.hypot(50, 100, 3500) / 1000, 3);
     expect(json.intrinsicMatrix[0]![0]).toBe(500.1235);
+    // Version 2: everyone found is returned unless the runtime says otherwise.
+    expect(json).toMatchObject({ version: 2, peopleFound: 1, dropped: [] });
+  });
+
+  it('carries the people found and the dropped ones with their rounded boxes and reasons', () => {
+    const json = formatImageResult(
+      'a.jpg',
+      { width: 640, height: 480 },
+      {
+        boxes: [],
+        poses3d: [],
+        poses2d: [],
+        jointNames: ['a'],
+        edges: [],
+        skeleton: 's',
+        intrinsicMatrix: [
+          [500, 0, 320],
+          [0, 500, 240],
+          [0, 0, 1],
+        ],
+        peopleFound: 2,
+        dropped: [
+          { box: [1.234, 2, 3, 4, 0.912345], reason: 'box-mismatch' },
+          { box: [5, 6, 7, 8, 0.5], reason: 'duplicate' },
+        ],
+      },
+      model,
+    );
+    expect(json).toMatchObject({
+      version: 2,
+      people: 0,
+      peopleFound: 2,
+      dropped: [
+        { box: [1.23, 2, 3, 4, 0.9123], reason: 'box-mismatch' },
+        { box: [5, 6, 7, 8, 0.5], reason: 'duplicate' },
+      ],
+    });
   });
 
   it('handles world-frame poses through the extrinsic matrix', () => {

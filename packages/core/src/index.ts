@@ -74,10 +74,17 @@ export {
   areAugmentationsConsistent,
   averageAugmentations,
   type BoneCheckOptions,
+  type BoxCoverage,
+  DROP_REASONS,
+  type DropReason,
   isPoseConsistentWithBox,
   isPosePlausible,
+  poseBoxCoverage,
   poseNonMaxSuppression,
   poseSimilarity,
+  type ScreenInput,
+  type ScreenResult,
+  screenPoses,
 } from './plausibility.js';
 export {
   type CategoryJoints,

@@ -10,7 +10,6 @@
  * onnxruntime-web.
  */
 import {
-  areAugmentationsConsistent,
   averageAugmentations,
   buildCropCamera,
   CANONICAL_SKELETON,
@@ -21,16 +20,15 @@ import {
   DEFAULT_FOV_DEGREES,
   DEFAULT_WORLD_UP,
   getSkeleton,
-  isPoseConsistentWithBox,
-  isPosePlausible,
   listSkeletons,
   type Matrix3Like,
-  poseNonMaxSuppression,
   reconstructAbsoluteBatch,
+  screenPoses,
   ttaSchedule,
   typicalBoneLengthsMm,
 } from '../../core/src/index.js';
 import type { CropModel } from './crop-model.js';
+import type { DroppedPerson } from './dropped.js';
 import { assertRgbImage } from './letterbox.js';
 import type { Box, PersonDetector, RgbImage } from './types.js';
 import { LinearImagePyramid, renderCrop } from './warp.js';
@@ -82,6 +80,14 @@ export interface PoseResult {
   skeleton: string;
   /** The intrinsics used (the default field of view's when none were given). */
   intrinsicMatrix: number[][];
+  /** People the detector found (boxes of positive size), or the boxes given to `estimatePoses`. */
+  peopleFound: number;
+  /**
+   * The people found but not returned by the plausibility filter, in detection order, each
+   * with its box and reason (`suppressImplausiblePoses`; always empty for `estimatePoses`).
+   * `peopleFound − dropped.length` people are returned.
+   */
+  dropped: DroppedPerson[];
 }
 
 const DEFAULTS = {
@@ -366,13 +372,16 @@ export class Pose3DEstimator {
     let boxes = job.boxes;
     let poses3d = job.poses3d ?? new Float64Array(0);
     let poses2d = job.camera.cameraToImage(poses3d);
+    let dropped: DroppedPerson[] = [];
 
     if (
       detected &&
       (o.suppressImplausiblePoses ?? DEFAULTS.suppressImplausiblePoses) &&
       boxes.length > 0
     ) {
-      const keep = this.plausibleAndDistinct(boxes, poses3d, poses2d, numAug);
+      const screened = this.screen(boxes, poses3d, poses2d, numAug);
+      dropped = screened.dropped.map(({ index, reason }) => ({ box: boxes[index]!, reason }));
+      const keep = screened.kept;
       boxes = keep.map((k) => boxes[k]!);
       poses3d = gather(poses3d, keep, numAug * j * 3);
       poses2d = gather(poses2d, keep, numAug * j * 2);
@@ -401,39 +410,24 @@ export class Pose3DEstimator {
       edges: skeleton.edges.map(([a, b]) => [a, b] as [number, number]),
       skeleton: target,
       intrinsicMatrix: nested(job.camera.intrinsicMatrix, [3, 3]) as number[][],
+      peopleFound: job.boxes.length,
+      dropped,
     };
   }
 
-  /** Indices of boxes whose poses pass the plausibility checks and survive pose NMS. */
-  private plausibleAndDistinct(
-    boxes: Box[],
-    poses3d: Float64Array,
-    poses2d: Float64Array,
-    numAug: number,
-  ): number[] {
-    const j = this.model.numJoints;
-    const n = boxes.length;
-    const mean3d = averageAugmentations(poses3d, n, numAug, j, 3);
-    const mean2d = averageAugmentations(poses2d, n, numAug, j, 2);
+  /** Which people pass the plausibility checks and pose NMS, and why the others do not. */
+  private screen(boxes: Box[], poses3d: Float64Array, poses2d: Float64Array, numAug: number) {
+    // Typical bone lengths exist for the canonical joint set only; other models skip that check.
     const canonical = this.isCanonical();
-    const edges = canonical ? getSkeleton(CANONICAL_SKELETON).edges : [];
-    const typical = canonical ? typicalBoneLengthsMm(CANONICAL_SKELETON) : new Float64Array(0);
-    const valid = boxes.map(
-      (box, b) =>
-        isPosePlausible(mean3d.subarray(b * j * 3, (b + 1) * j * 3), edges, typical) &&
-        areAugmentationsConsistent(
-          poses3d.subarray(b * numAug * j * 3, (b + 1) * numAug * j * 3),
-          numAug,
-        ) &&
-        isPoseConsistentWithBox(mean2d.subarray(b * j * 2, (b + 1) * j * 2), box),
-    );
-    return poseNonMaxSuppression(
-      mean3d,
-      boxes.map((b) => b[4]),
-      n,
-      j,
-      { valid },
-    );
+    return screenPoses({
+      poses3d,
+      poses2d,
+      boxes,
+      numAug,
+      numJoints: this.model.numJoints,
+      edges: canonical ? getSkeleton(CANONICAL_SKELETON).edges : [],
+      typicalLengthsMm: canonical ? typicalBoneLengthsMm(CANONICAL_SKELETON) : [],
+    });
   }
 }
 

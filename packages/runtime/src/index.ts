@@ -4,6 +4,12 @@
  * Node adapters (files, sharp, onnxruntime-node) are in `@metrabs/runtime/node`.
  */
 export { CropModel, type CropPredictions } from './crop-model.js';
+export {
+  countDropReasons,
+  type DroppedPerson,
+  type DropReason,
+  droppedSummary,
+} from './dropped.js';
 export { Pose3DEstimator, type PoseOptions, type PoseResult } from './estimator.js';
 export { assertRgbImage, letterbox } from './letterbox.js';
 export {
@@ -15,6 +21,7 @@ export {
   parseModelDescriptor,
 } from './model-package.js';
 export { createOrtSession, ModelLoadError } from './ort-session.js';
+export { RESULT_DOCUMENT_VERSION } from './result-document.js';
 export type {
   Box,
   DetectorOptions,

@@ -130,6 +130,7 @@ describe('Pose3DEstimator geometry (oracle network)', () => {
     });
     expect(session.calls).toEqual([3, 3, 3, 1]);
     expect(result.poses3d).toHaveLength(2);
+    expect(result).toMatchObject({ peopleFound: 2, dropped: [] }); // given boxes: never filtered
     for (const [i, truth] of people.entries()) {
       expect(maxDiff(result.poses3d[i] as number[][], truth)).toBeLessThan(1e-3);
     }
@@ -207,6 +208,21 @@ describe('Pose3DEstimator geometry (oracle network)', () => {
     const result = await new Pose3DEstimator(model, detector).detectPoses(image, { numAug: 1 });
     expect(result.boxes).toHaveLength(1);
     expect(result.boxes[0]![4]).toBe(0.9);
+    // Three found, two dropped, each with its box and reason.
+    expect(result.peopleFound).toBe(3);
+    expect(result.dropped).toEqual([
+      { box: boxes[0], reason: 'duplicate' },
+      { box: boxes[2], reason: 'implausible-bones' },
+    ]);
+    // Without suppression all three come back and nothing is reported dropped (the oracle
+    // network answers one run only: a fresh one).
+    const again = setUp([real, real, giant], camera, 1).model;
+    const all = await new Pose3DEstimator(again, detector).detectPoses(image, {
+      numAug: 1,
+      suppressImplausiblePoses: false,
+    });
+    expect(all).toMatchObject({ peopleFound: 3, dropped: [] });
+    expect(all.boxes).toHaveLength(3);
   });
 
   it('no people: empty results and no network call', async () => {
@@ -214,7 +230,13 @@ describe('Pose3DEstimator geometry (oracle network)', () => {
     const { session, model } = setUp([], camera, 5);
     const detector: PersonDetector = { detect: async () => [] };
     const result = await new Pose3DEstimator(model, detector).detectPoses(image);
-    expect(result).toMatchObject({ boxes: [], poses3d: [], poses2d: [] });
+    expect(result).toMatchObject({
+      boxes: [],
+      poses3d: [],
+      poses2d: [],
+      peopleFound: 0,
+      dropped: [],
+    });
     expect(session.calls).toEqual([]);
   });
 

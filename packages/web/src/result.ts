@@ -3,7 +3,9 @@
  * document (the runtime's `PoseResult` in the same layout as `metrabs detect`'s JSON,
  * docs/cli.md). Pure.
  */
+import { droppedSummary } from '../../runtime/src/dropped.js';
 import type { PoseResult } from '../../runtime/src/index.js';
+import { RESULT_DOCUMENT_VERSION } from '../../runtime/src/result-document.js';
 
 /** Distance from the camera centre to the mean of the joints, in metres (camera frame, mm in). */
 export function distanceM(pose: readonly (readonly number[])[]): number {
@@ -39,6 +41,26 @@ function roundDeep(value: unknown, digits: number): unknown {
   return value;
 }
 
+/** `[x, y, w, h]` to 0.01 px, the score to 4 decimals. */
+function roundBox(b: readonly number[]): number[] {
+  return [round(b[0]!, 2), round(b[1]!, 2), round(b[2]!, 2), round(b[3]!, 2), round(b[4]!, 4)];
+}
+
+/**
+ * The stats line's people part: `2 people`, or, when the plausibility filter dropped some,
+ * `2 people of 3 people found, 1 dropped as implausible [box-mismatch] (unticking … keeps it)`.
+ */
+export function peopleSummary(result: PoseResult): string {
+  const n = result.boxes.length;
+  const returned = n === 1 ? '1 person' : `${n} people`;
+  const dropped = droppedSummary(
+    result.peopleFound,
+    result.dropped,
+    'unticking “Drop implausible poses”',
+  );
+  return dropped === undefined ? returned : `${returned} of ${dropped}`;
+}
+
 export interface DocumentContext {
   image: string;
   width: number;
@@ -53,19 +75,16 @@ export interface DocumentContext {
 export function resultDocument(result: PoseResult, context: DocumentContext) {
   const { poses3d, poses2d } = posesOf(result);
   return {
+    version: RESULT_DOCUMENT_VERSION,
     image: context.image,
     ...(context.time === undefined ? {} : { time: round(context.time, 3) }),
     imageSize: { width: context.width, height: context.height },
     model: context.model,
     people: poses3d.length,
+    peopleFound: result.peopleFound,
+    dropped: result.dropped.map(({ box, reason }) => ({ box: roundBox(box), reason })),
     distancesM: poses3d.map((p) => round(distanceM(p), 3)),
-    boxes: result.boxes.map((b) => [
-      round(b[0], 2),
-      round(b[1], 2),
-      round(b[2], 2),
-      round(b[3], 2),
-      round(b[4], 4),
-    ]),
+    boxes: result.boxes.map(roundBox),
     poses3d: roundDeep(poses3d, 1),
     poses2d: roundDeep(poses2d, 2),
     jointNames: result.jointNames,

@@ -10,7 +10,7 @@ import type { CurrentSource } from './inputs.js';
 import type { MessageBoard } from './messages.js';
 import type { PageApi } from './page-api.js';
 import type { ReadyMessage } from './protocol.js';
-import { distanceM, posesOf, resultDocument } from './result.js';
+import { distanceM, peopleSummary, posesOf, resultDocument } from './result.js';
 import { settingsRecord } from './settings.js';
 import { PoseView3D } from './view3d.js';
 import type { FrameOutcome } from './worker-client.js';
@@ -156,7 +156,7 @@ export class ResultsView {
       this.source.kind === 'image'
         ? `${outcome.totalMs.toFixed(0)} ms per image`
         : `${this.fpsEma.toFixed(1)} frames/s`;
-    ui.stats.textContent = `${poses3d.length} ${poses3d.length === 1 ? 'person' : 'people'} · ${rate} (pipeline ${outcome.timing.poseMs.toFixed(0)} ms: detector ${outcome.timing.detectorMs.toFixed(0)}, network ${outcome.timing.networkMs.toFixed(0)})`;
+    ui.stats.textContent = `${peopleSummary(outcome.result)} · ${rate} (pipeline ${outcome.timing.poseMs.toFixed(0)} ms: detector ${outcome.timing.detectorMs.toFixed(0)}, network ${outcome.timing.networkMs.toFixed(0)})`;
     ui.people.replaceChildren(
       ...poses3d.map((pose, i) => {
         const li = document.createElement('li');

@@ -4,7 +4,7 @@ import type { PoseResult } from '../../runtime/src/index.js';
 import { intrinsicMatrix, parseConfig } from '../src/config.js';
 import { detectorHelp } from '../src/detector-info.js';
 import { rgbaToRgb } from '../src/image.js';
-import { distanceM, resultDocument } from '../src/result.js';
+import { distanceM, peopleSummary, resultDocument } from '../src/result.js';
 
 describe('parseConfig', () => {
   it('gives the defaults for an empty query', () => {
@@ -108,6 +108,8 @@ describe('result documents', () => {
       [0, 500.123456, 240],
       [0, 0, 1],
     ],
+    peopleFound: 2,
+    dropped: [{ box: [1.234, 2, 3, 4, 0.55555], reason: 'box-mismatch' }],
   };
 
   it('measures the distance to the mean joint in metres', () => {
@@ -127,7 +129,12 @@ describe('result documents', () => {
       settings: { numAug: 5 },
       time: 1.23456,
     });
-    expect(doc.people).toBe(1);
+    expect(doc).toMatchObject({
+      version: 2,
+      people: 1,
+      peopleFound: 2,
+      dropped: [{ box: [1.23, 2, 3, 4, 0.5556], reason: 'box-mismatch' }],
+    });
     expect(doc.time).toBe(1.235);
     expect(doc.boxes).toEqual([[10.12, 20.46, 100.79, 200.11, 0.9123]]);
     expect(doc.poses2d).toEqual([
@@ -143,6 +150,13 @@ describe('result documents', () => {
       [0, 0, 1],
     ]);
     expect(doc.frame).toBe('camera');
+  });
+
+  it('says in the stats how many people were found and dropped, and how to keep them', () => {
+    expect(peopleSummary(result)).toBe(
+      '1 person of 2 people found, 1 dropped as implausible [box-mismatch] (unticking “Drop implausible poses” keeps it)',
+    );
+    expect(peopleSummary({ ...result, peopleFound: 1, dropped: [] })).toBe('1 person');
   });
 });
 

@@ -142,7 +142,11 @@ export async function runDetect(
     } else {
       io.stdout(`${JSON.stringify(json)}\n`);
     }
-    io.stderr(`${path}: ${peopleText(json.people)}, ${seconds(performance.now() - t0)}\n`);
+    // Say when people were found but dropped, and how to keep them.
+    const found =
+      rt.droppedSummary(json.peopleFound, json.dropped, '--no-suppress-implausible') ??
+      peopleText(json.people);
+    io.stderr(`${path}: ${found}, ${seconds(performance.now() - t0)}\n`);
   }
   if (writeFiles && failures < images.length) io.stderr(`metrabs: results in ${outDir}\n`);
   if (options.sheet !== undefined && sheetPairs.length > 0) {

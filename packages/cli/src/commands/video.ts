@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import type { DropReason } from '../../../core/src/index.js';
 import { CliError, EXIT, type ExitCode, oneLine } from '../errors.js';
 import {
   distanceFromCamera,
@@ -22,6 +23,7 @@ import {
   cameraFromOptions,
   checkSkeleton,
   detectPoses,
+  loadRuntime,
   type ModelOptions,
   openEstimator,
   poseOptions,
@@ -54,6 +56,7 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   const ffmpeg = findFfmpeg(options.ffmpeg);
   const info = probeVideo(ffmpeg.path, file);
   const { estimator, info: model } = await openEstimator(options);
+  const rt = await loadRuntime();
   const skeleton = checkSkeleton(estimator, options.skeleton);
   const o = poseOptions(options, skeleton, camera);
   const every = options.every ?? 1;
@@ -129,6 +132,8 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   process.once('SIGINT', onSignal);
 
   let processed = 0;
+  let droppedFrames = 0;
+  const dropped: { reason: DropReason }[] = [];
   let failure: unknown;
   const started = performance.now();
   try {
@@ -165,6 +170,8 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
         frame: index,
         time: round(index / info.fps, 4),
         people: formatted.people,
+        peopleFound: formatted.peopleFound,
+        dropped: formatted.dropped,
         trackIds: tracked.trackIds,
         distancesM: tracked.poses3d.map((p) =>
           round(distanceFromCamera(worldToCamera(p, camera?.extrinsicMatrix)) / 1000, 3),
@@ -188,6 +195,8 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
         );
       }
       processed++;
+      if (formatted.dropped.length > 0) droppedFrames++;
+      dropped.push(...formatted.dropped);
       progress.update(processed, formatted.people);
       if (interrupted || (options.maxFrames !== undefined && processed >= options.maxFrames)) break;
     }
@@ -212,6 +221,11 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   const seconds = (performance.now() - started) / 1000;
   meta['framesProcessed'] = processed;
   meta['framesDecoded'] = reader.decoded;
+  meta['dropped'] = {
+    frames: droppedFrames,
+    people: dropped.length,
+    reasons: rt.countDropReasons(dropped),
+  };
   meta['status'] = failure ? 'error' : interrupted ? 'interrupted' : 'complete';
   if (failure) meta['error'] = oneLine(failure);
   writeMeta();
@@ -219,6 +233,14 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     `${file}: ${processed} frames in ${seconds.toFixed(1)} s (${(processed / Math.max(seconds, 1e-9)).toFixed(1)} fps)` +
       ` → ${jsonlPath}${options.overlayVideo ? `, ${resolve(options.overlayVideo)}` : ''}\n`,
   );
+  if (dropped.length > 0) {
+    const reasons = Object.entries(rt.countDropReasons(dropped))
+      .map(([reason, n]) => `${reason} ×${n}`)
+      .join(', ');
+    io.stderr(
+      `${file}: ${dropped.length} detected people dropped in ${droppedFrames} frames [${reasons}] (--no-suppress-implausible keeps them)\n`,
+    );
+  }
   if (failure) {
     if (failure instanceof CliError) {
       throw new CliError(
