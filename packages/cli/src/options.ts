@@ -71,6 +71,11 @@ export function parseMotionSources(value: string): ('cmu' | 'bandai')[] | undefi
 }
 
 /** `--max-detections`: −1 (all) or a positive count. */
+export function parseTrainAppearance(value: string): 'split' | 'all' {
+  if (value === 'split' || value === 'all') return value;
+  throw new InvalidArgumentError("expected 'split' or 'all'.");
+}
+
 export function parseMaxDetections(value: string): number {
   const n = parseNumber(value);
   if (!Number.isInteger(n) || (n < 1 && n !== -1)) {

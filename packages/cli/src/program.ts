@@ -19,6 +19,7 @@ import {
   parseSmoothing,
   parseThreads,
   parseThreshold,
+  parseTrainAppearance,
 } from './options.js';
 
 const VERSION = (
@@ -213,6 +214,11 @@ ${EXIT_CODE_HELP}`,
       '--motion <sources>',
       "motion capture: 'all' (default) or 'cmu' (leaves out Bandai Namco's CC BY-NC clips: commercially usable data)",
       parseMotionSources,
+    )
+    .option(
+      '--train-appearance <which>',
+      "'split' (default): train has its own skins, clothes and hair; 'all': train uses every one (validation/test stay disjoint in motion, poses and photos)",
+      parseTrainAppearance,
     )
     .option('--shard-size <n>', 'images per shard file (default 100)', parsePositiveInt)
     .option(

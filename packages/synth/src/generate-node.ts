@@ -83,7 +83,16 @@ export interface GeneratorOptions {
   poseGalleries?: string;
   /** Fraction of people posed from the galleries (default 0.5 when galleries are given). */
   galleryShare?: number;
+  /**
+   * `'all'`: the train split dresses people with every skin, garment and hair style, also those
+   * of validation and test (which stay disjoint from train in motion, poses and photos). Default
+   * `'split'`: train has its own appearance assets too.
+   */
+  trainAppearance?: 'split' | 'all';
 }
+
+/** The asset kinds that `trainAppearance: 'all'` opens to the train split. */
+const APPEARANCE_KINDS: readonly string[] = ['skin', 'garment', 'hair'];
 
 /** Share of people posed from lifted galleries when `poseGalleries` is set. */
 export const DEFAULT_GALLERY_SHARE = 0.5;
@@ -198,6 +207,9 @@ export class ExampleGenerator {
   }
 
   private allowedIds(kind: string): string[] | undefined {
+    const everyAppearance =
+      this.options.split === 'train' && this.options.trainAppearance === 'all';
+    if (everyAppearance && APPEARANCE_KINDS.includes(kind)) return undefined; // undefined = all
     return this.options.assignment[kind]?.[this.options.split];
   }
 

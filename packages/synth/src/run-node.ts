@@ -46,6 +46,8 @@ export interface SynthRunOptions {
   poseGalleries?: string;
   /** Fraction of people posed from the galleries (default `DEFAULT_GALLERY_SHARE`). */
   galleryShare?: number;
+  /** See `GeneratorOptions.trainAppearance`. */
+  trainAppearance?: 'split' | 'all';
   /**
    * Called once before rendering and after every example: `done` of `total` images rendered by
    * this run, `skipped` already present from earlier runs, `people` labelled in the last image.
@@ -74,6 +76,7 @@ function generatorRecord(o: {
   scene: SceneOptions;
   motionSources?: string[];
   galleries?: { files: number; share: number };
+  trainAppearance?: 'split' | 'all';
 }) {
   return {
     tool: 'metrabs synth',
@@ -85,6 +88,7 @@ function generatorRecord(o: {
     // Recorded only when restricted, so datasets made before the option existed still resume.
     ...(o.motionSources ? { motion_sources: o.motionSources } : {}),
     ...(o.galleries ? { pose_galleries: o.galleries } : {}),
+    ...(o.trainAppearance === 'all' ? { train_appearance: 'all' } : {}),
   };
 }
 
@@ -146,6 +150,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
       scene,
       motionSources: options.motionSources,
       galleries,
+      trainAppearance: options.trainAppearance,
     }),
     examplesPerShard: perShard,
   });
@@ -181,6 +186,7 @@ export async function runSynth(options: SynthRunOptions): Promise<SynthRunResult
     motionSources: options.motionSources,
     poseGalleries: options.poseGalleries,
     galleryShare,
+    trainAppearance: options.trainAppearance,
   };
   const produce =
     workers === 1 ? await inProcessProducer(job) : await processPoolProducer(job, workers);
@@ -239,6 +245,7 @@ export interface ShardJob {
   motionSources?: ('cmu' | 'bandai')[];
   poseGalleries?: string;
   galleryShare?: number;
+  trainAppearance?: 'split' | 'all';
 }
 
 type Producer = ((
@@ -275,6 +282,7 @@ export async function createGenerator(job: ShardJob): Promise<ExampleGenerator> 
     motionSources: job.motionSources,
     poseGalleries: job.poseGalleries,
     galleryShare: job.galleryShare,
+    trainAppearance: job.trainAppearance,
   });
 }
 

@@ -23,6 +23,7 @@ export interface SynthOptions {
   motion?: ('cmu' | 'bandai')[];
   poses?: string;
   poseShare?: number;
+  trainAppearance?: 'split' | 'all';
 }
 
 const SPLITS = ['train', 'validation', 'test'] as const;
@@ -70,6 +71,7 @@ export async function runSynthCommand(options: SynthOptions, io: Io): Promise<Ex
       motionSources: options.motion,
       poseGalleries: options.poses === undefined ? undefined : resolve(options.poses),
       galleryShare: options.poseShare,
+      trainAppearance: options.trainAppearance,
       signal: controller.signal,
       onProgress: (p) => {
         if (!progress) {
