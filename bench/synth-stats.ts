@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/synth-stats.ts DATASET_DIR [split …]      (default: validation test)
  */
-import { DatasetReader } from '../packages/synth/src/dataset/reader-node.js';
+import { DatasetReader } from '@metrabs/synth';
 
 const [dir, ...requested] = process.argv.slice(2);
 if (!dir) {

@@ -3,7 +3,7 @@
  * 0.01 px for 2D), image size, model information and each person's distance from the camera.
  */
 import { basename, extname } from 'node:path';
-import { Camera } from '../../core/src/index.js';
+import { Camera } from '@metrabs/core';
 
 /** The parts of the runtime's `PoseResult` the CLI uses (averaged augmentations). */
 export interface PoseResultLike {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import { Camera } from '../../core/src/index.js';
+import { Camera } from '@metrabs/core';
 import { InputError } from './errors.js';
 
 function parseNumber(value: string): number {

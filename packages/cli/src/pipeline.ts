@@ -8,10 +8,10 @@ import { InputError, ModelError, oneLine, UsageError } from './errors.js';
 import type { ModelInfo } from './format.js';
 import { type CameraFile, readCameraFile } from './options.js';
 
-export type Runtime = typeof import('../../runtime/src/node.js');
+export type Runtime = typeof import('@metrabs/runtime/node');
 export type Estimator = Awaited<ReturnType<Runtime['createEstimator']>>;
-export type PoseOptions = import('../../runtime/src/node.js').PoseOptions;
-export type RgbImage = import('../../runtime/src/node.js').RgbImage;
+export type PoseOptions = import('@metrabs/runtime/node').PoseOptions;
+export type RgbImage = import('@metrabs/runtime/node').RgbImage;
 
 /** Model-related options common to both commands (commander's camelCase names). */
 export interface ModelOptions {
@@ -34,7 +34,7 @@ export interface ModelOptions {
 let runtime: Promise<Runtime> | undefined;
 
 export function loadRuntime(): Promise<Runtime> {
-  runtime ??= import('../../runtime/src/node.js');
+  runtime ??= import('@metrabs/runtime/node');
   return runtime;
 }
 

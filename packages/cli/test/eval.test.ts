@@ -9,12 +9,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getSkeleton } from '@metrabs/core';
+import { DatasetWriter, imageHeader, type ShardExample, skeletonInfo } from '@metrabs/synth';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../../../test-support/shared-data.js';
-import { getSkeleton } from '../../core/src/index.js';
-import { imageHeader, skeletonInfo } from '../../synth/src/dataset/labels.js';
-import { DatasetWriter, type ShardExample } from '../../synth/src/dataset/writer-node.js';
 import { upInCamera } from '../src/commands/eval.js';
 import {
   BaselineError,

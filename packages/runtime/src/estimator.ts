@@ -29,7 +29,7 @@ import {
   reconstructAbsoluteBatch,
   ttaSchedule,
   typicalBoneLengthsMm,
-} from '../../core/src/index.js';
+} from '@metrabs/core';
 import type { CropModel } from './crop-model.js';
 import { assertRgbImage } from './letterbox.js';
 import type { Box, PersonDetector, RgbImage } from './types.js';

@@ -4,6 +4,7 @@
  * Node adapters (files, sharp, onnxruntime-node) are in `@metrabs/runtime/node`.
  */
 export { CropModel, type CropPredictions } from './crop-model.js';
+export * from './detector-file.js';
 export { Pose3DEstimator, type PoseOptions, type PoseResult } from './estimator.js';
 export { assertRgbImage, letterbox } from './letterbox.js';
 export {
@@ -14,7 +15,12 @@ export {
   ModelPackageError,
   parseModelDescriptor,
 } from './model-package.js';
-export { createOrtSession, ModelLoadError } from './ort-session.js';
+export {
+  createOrtSession,
+  ModelLoadError,
+  type OrtModuleLike,
+  type OrtSessionOptions,
+} from './ort-session.js';
 export type {
   Box,
   DetectorOptions,
@@ -23,7 +29,13 @@ export type {
   Tensor,
   TensorSession,
 } from './types.js';
-export { LinearImagePyramid, renderCrops } from './warp.js';
+export {
+  choosePyramidLevel,
+  DECODING_GAMMA,
+  LinearImagePyramid,
+  renderCrop,
+  renderCrops,
+} from './warp.js';
 export {
   boxIou,
   DetectorModelError,

@@ -6,7 +6,6 @@ import { loadYoloxDetector } from './detector-node.js';
 import { Pose3DEstimator } from './estimator.js';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from './model-package-node.js';
 
-export * from './detector-file.js';
 export {
   DEV_DETECTOR_DIR,
   DetectorInstallError,

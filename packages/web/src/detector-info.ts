@@ -6,7 +6,7 @@ import {
   YOLOX_NANO_LICENSE_URL,
   YOLOX_NANO_SHA256,
   YOLOX_NANO_URL,
-} from '../../runtime/src/detector-file.js';
+} from '@metrabs/runtime';
 
 export { YOLOX_NANO_SHA256 };
 

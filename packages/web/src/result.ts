@@ -3,7 +3,7 @@
  * document (the runtime's `PoseResult` in the same layout as `metrabs detect`'s JSON,
  * docs/cli.md). Pure.
  */
-import type { PoseResult } from '../../runtime/src/index.js';
+import type { PoseResult } from '@metrabs/runtime';
 
 /** Distance from the camera centre to the mean of the joints, in metres (camera frame, mm in). */
 export function distanceM(pose: readonly (readonly number[])[]): number {

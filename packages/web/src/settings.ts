@@ -2,7 +2,7 @@
  * The pose settings panel: filled from the URL config, read and checked into the pipeline's
  * `PoseOptions`, and adapted to each loaded model (its skeletons).
  */
-import type { PoseOptions } from '../../runtime/src/index.js';
+import type { PoseOptions } from '@metrabs/runtime';
 import { type AppConfig, intrinsicMatrix } from './config.js';
 import type { PageElements } from './elements.js';
 import type { MessageBoard } from './messages.js';

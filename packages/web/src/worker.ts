@@ -3,7 +3,8 @@
  * progress, through the Cache API), then runs the same `Pose3DEstimator` as the Node CLI on
  * the frames the page transfers to it, so the page stays responsive.
  */
-import type * as OrtWeb from 'onnxruntime-web';
+
+import type { OrtModuleLike } from '@metrabs/runtime';
 import {
   CropModel,
   createOrtSession,
@@ -11,8 +12,8 @@ import {
   parseModelDescriptor,
   type TensorSession,
   YoloxPersonDetector,
-} from '../../runtime/src/index.js';
-import type { OrtModuleLike } from '../../runtime/src/ort-session.js';
+} from '@metrabs/runtime';
+import type * as OrtWeb from 'onnxruntime-web';
 import { sha256Hex, YOLOX_NANO_SHA256 } from './detector-info.js';
 import { clearCache, FetchError, fetchBytes, fetchJson } from './fetch-cache.js';
 import { rgbaToRgb } from './image.js';

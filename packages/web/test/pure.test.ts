@@ -1,6 +1,7 @@
 /** The web app's pure helpers: URL settings, pixel conversion, result documents. */
+
+import type { PoseResult } from '@metrabs/runtime';
 import { describe, expect, it } from 'vitest';
-import type { PoseResult } from '../../runtime/src/index.js';
 import { intrinsicMatrix, parseConfig } from '../src/config.js';
 import { detectorHelp } from '../src/detector-info.js';
 import { rgbaToRgb } from '../src/image.js';

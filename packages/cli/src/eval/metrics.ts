@@ -7,7 +7,7 @@
  * trainer's key names and units (PCK and AUC as fractions) so that a report can be compared with
  * a model card's `metrics` block number by number.
  */
-import { auc3d, mpjpe, mrpe, paMpjpe, pck2d, pck3d } from '../../../core/src/index.js';
+import { auc3d, mpjpe, mrpe, paMpjpe, pck2d, pck3d } from '@metrabs/core';
 
 /** The evaluation protocol's constants (the trainer's `pose_metrics` / `evaluate` defaults). */
 export const PROTOCOL = {
