@@ -3,6 +3,7 @@
  * network, perspective crops, the YOLOX person detector and the multi-person pipeline.
  * Node adapters (files, sharp, onnxruntime-node) are in `@metrabs/runtime/node`.
  */
+export { type CameraFile, CameraFileError, parseCameraJson } from './camera-file.js';
 export { CropModel, type CropPredictions } from './crop-model.js';
 export * from './detector-file.js';
 export { Pose3DEstimator, type PoseOptions, type PoseResult } from './estimator.js';
@@ -16,11 +17,45 @@ export {
   parseModelDescriptor,
 } from './model-package.js';
 export {
+  type CameraSetting,
+  checkOption,
+  describeRange,
+  inRange,
+  type OptionRange,
+  POSE_DEFAULTS,
+  POSE_OPTION_RANGES,
+  PoseOptionsError,
+  type PoseOptionValues,
+  type RangedOption,
+  type ResolvedPoseOptions,
+  resolvePoseOptions,
+  settingsRecord,
+} from './options.js';
+export {
   createOrtSession,
   ModelLoadError,
   type OrtModuleLike,
   type OrtSessionOptions,
 } from './ort-session.js';
+export {
+  centroid,
+  distanceFromCamera,
+  type PoseResultLike,
+  RESULT_FORMAT,
+  RESULT_FORMAT_VERSION,
+  type ResultContext,
+  type ResultDocument,
+  type ResultModelInfo,
+  resultDocument,
+  round,
+  worldToCamera,
+} from './result-document.js';
+export {
+  meanJointDistance,
+  PoseTracker,
+  type TrackedFrame,
+  type TrackerOptions,
+} from './tracking.js';
 export type {
   Box,
   DetectorOptions,

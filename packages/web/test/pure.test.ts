@@ -55,7 +55,7 @@ describe('parseConfig', () => {
     expect(config.threads).toBe(0);
     expect(problems).toHaveLength(6);
     expect(problems[0]).toMatch(/backend=cuda ignored/);
-    expect(problems.join('\n')).toMatch(/numAug=abc ignored: must be an integer 1–20/);
+    expect(problems.join('\n')).toMatch(/numAug=abc ignored: must be an integer from 1 to 100/);
   });
 
   it('builds intrinsic matrices', () => {
