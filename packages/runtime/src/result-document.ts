@@ -45,7 +45,7 @@ export interface ResultContext {
   time?: number;
 }
 
-export interface ResultDocument {
+export interface ResultDocument extends Omit<PoseResultLike, 'boxes'> {
   format: typeof RESULT_FORMAT;
   version: typeof RESULT_FORMAT_VERSION;
   image: string;
@@ -57,12 +57,6 @@ export interface ResultDocument {
   /** Each person's distance from the camera (metres, to the mean of the joints). */
   distancesM: number[];
   boxes: number[][];
-  poses3d: number[][][];
-  poses2d: number[][][];
-  jointNames: string[];
-  edges: [number, number][];
-  skeleton: string;
-  intrinsicMatrix: number[][];
   /** Present when an extrinsic matrix was given: poses3d are then in world coordinates. */
   extrinsicMatrix?: number[][];
   /** The frame of poses3d. */
