@@ -17,8 +17,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { overlayPng, scenePng } from '../packages/cli/src/render/raster.js';
-import { createEstimator, loadImage } from '../packages/runtime/src/node.js';
+import { overlayPng, scenePng } from '@metrabs/cli';
+import { createEstimator, loadImage } from '@metrabs/runtime/node';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const model = join(root, 'fixtures/model-tiny');

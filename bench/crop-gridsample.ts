@@ -15,20 +15,20 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import ort from 'onnxruntime-node';
 import {
   buildCropCamera,
   Camera,
   type CropGeometry,
   cropToImageHomography,
   ttaSchedule,
-} from '../packages/core/src/index.js';
+} from '@metrabs/core';
 import {
   choosePyramidLevel,
   DECODING_GAMMA,
   LinearImagePyramid,
   renderCrop,
-} from '../packages/runtime/src/warp.js';
+} from '@metrabs/runtime';
+import ort from 'onnxruntime-node';
 import { texturedImage } from './images.js';
 import { callsPerSecond, callsPerSecondAsync } from './timing.js';
 

@@ -8,8 +8,8 @@
  * Prints the median of several timed rounds; compare numbers from one run only (the machine
  * is shared and noisy).
  */
-import { buildCropCamera, Camera, type CropGeometry } from '../packages/core/src/index.js';
-import { LinearImagePyramid, renderCrops } from '../packages/runtime/src/warp.js';
+import { buildCropCamera, Camera, type CropGeometry } from '@metrabs/core';
+import { LinearImagePyramid, renderCrops } from '@metrabs/runtime';
 import { texturedImage } from './images.js';
 import { callsPerSecond, median } from './timing.js';
 

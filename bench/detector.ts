@@ -11,10 +11,10 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { RgbImage } from '@metrabs/runtime';
+import { letterbox } from '@metrabs/runtime';
+import { loadYoloxDetector } from '@metrabs/runtime/node';
 import sharp from 'sharp';
-import { loadYoloxDetector } from '../packages/runtime/src/detector-node.js';
-import { letterbox } from '../packages/runtime/src/letterbox.js';
-import type { RgbImage } from '../packages/runtime/src/types.js';
 
 const DATA = new URL('../../shared/data/', import.meta.url);
 const IMAGES = [

@@ -25,24 +25,22 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  buildCropCamera,
-  Camera,
-  type CropGeometry,
-  ttaSchedule,
-} from '../packages/core/src/index.js';
-import type { CropModel, CropPredictions } from '../packages/runtime/src/crop-model.js';
-import { loadYoloxDetector } from '../packages/runtime/src/detector-node.js';
-import { Pose3DEstimator, type PoseOptions } from '../packages/runtime/src/estimator.js';
-import { loadImage } from '../packages/runtime/src/image-node.js';
-import { loadModelPackage } from '../packages/runtime/src/model-package-node.js';
+import { buildCropCamera, Camera, type CropGeometry, ttaSchedule } from '@metrabs/core';
 import type {
   Box,
+  CropModel,
+  CropPredictions,
   DetectorOptions,
   PersonDetector,
   RgbImage,
-} from '../packages/runtime/src/types.js';
-import { LinearImagePyramid, renderCrops } from '../packages/runtime/src/warp.js';
+} from '@metrabs/runtime';
+import {
+  LinearImagePyramid,
+  Pose3DEstimator,
+  type PoseOptions,
+  renderCrops,
+} from '@metrabs/runtime';
+import { loadImage, loadModelPackage, loadYoloxDetector } from '@metrabs/runtime/node';
 
 const QUICK = process.argv.includes('--quick');
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');

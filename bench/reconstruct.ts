@@ -7,11 +7,7 @@
  * Prints the median of several timed rounds; compare numbers from one run only (the
  * machine is shared and noisy).
  */
-import {
-  intrinsicsFromFov,
-  reconstructAbsolute,
-  reconstructAbsoluteBatch,
-} from '../packages/core/src/index.js';
+import { intrinsicsFromFov, reconstructAbsolute, reconstructAbsoluteBatch } from '@metrabs/core';
 import { callsPerSecond } from './timing.js';
 
 const J = 30;

@@ -5,11 +5,17 @@
  *
  *   npx tsx bench/retarget-fidelity.ts
  */
-import { resolveAssetRoot } from '../packages/synth/src/assets.js';
-import { buildPerson, catalogFor, randomPersonParams } from '../packages/synth/src/body/index.js';
-import { listMotionClips, loadClip } from '../packages/synth/src/motion/catalog-node.js';
-import { createRng } from '../packages/synth/src/random.js';
-import { prepareRetargeting, segmentDirectionErrors } from '../packages/synth/src/retarget.js';
+import {
+  buildPerson,
+  catalogFor,
+  createRng,
+  listMotionClips,
+  loadClip,
+  prepareRetargeting,
+  randomPersonParams,
+  resolveAssetRoot,
+  segmentDirectionErrors,
+} from '@metrabs/synth';
 
 const root = resolveAssetRoot();
 const person = buildPerson(root, randomPersonParams(createRng('c'), catalogFor(root)));

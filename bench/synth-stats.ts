@@ -5,14 +5,8 @@
  *
  *   npx tsx bench/synth-stats.ts DATASET_DIR [split …]      (default: validation test)
  */
-import {
-  categoryJoints,
-  POSE_CATEGORIES,
-  type PoseCategory,
-  poseCategory,
-} from '../packages/core/src/index.js';
-import { upInCamera } from '../packages/synth/src/dataset/labels.js';
-import { DatasetReader } from '../packages/synth/src/dataset/reader-node.js';
+import { categoryJoints, POSE_CATEGORIES, type PoseCategory, poseCategory } from '@metrabs/core';
+import { DatasetReader, upInCamera } from '@metrabs/synth';
 
 const [dir, ...requested] = process.argv.slice(2);
 if (!dir) {

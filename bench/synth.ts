@@ -9,13 +9,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveAssetRoot } from '../packages/synth/src/assets.js';
 import {
   DEFAULT_GENERATOR_OPTIONS,
   ExampleGenerator,
-} from '../packages/synth/src/generate-node.js';
-import { splitAssignment } from '../packages/synth/src/inventory-node.js';
-import { runSynth } from '../packages/synth/src/run-node.js';
+  resolveAssetRoot,
+  runSynth,
+  splitAssignment,
+} from '@metrabs/synth';
 
 const N = Number(process.env['BENCH_SYNTH_IMAGES'] ?? 60);
 const root = resolveAssetRoot();

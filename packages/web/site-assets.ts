@@ -23,8 +23,10 @@ import {
 import { homedir } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The config is loaded by Node before Vite resolves anything: this import uses the runtime's
+// build (dist/, made by `npm ci` / `npm run build`), the app itself uses its sources.
+import { YOLOX_NANO_SHA256 } from '@metrabs/runtime';
 import type { Plugin } from 'vite';
-import { YOLOX_NANO_SHA256 } from '../runtime/src/detector-file.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../..');

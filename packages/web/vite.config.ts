@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 import { siteAssets } from './site-assets.js';
 
 /**
@@ -18,6 +18,8 @@ export default defineConfig({
   base: './',
   // No single-page fallback: a missing model or detector is a real 404, as on static hosts.
   appType: 'mpa',
+  // The workspace packages are used from their TypeScript sources (no build step needed).
+  resolve: { conditions: ['@metrabs/source', ...defaultClientConditions] },
   server: { headers: ISOLATION_HEADERS, port: 5173 },
   preview: { headers: ISOLATION_HEADERS, port: 4173 },
   worker: { format: 'es' },

@@ -1,6 +1,20 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry of the metrabs CLI through tsx (no build step needed).
-import { register } from 'tsx/esm/api';
+// Entry of the metrabs command (installed as a bin by @metrabs/node). Installed from npm it
+// runs the build in dist/; in a workspace checkout it runs the TypeScript sources through tsx,
+// with the workspace packages resolved to their sources too (no build step while developing).
+import { existsSync, realpathSync } from 'node:fs';
+import { register } from 'node:module';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const installed = realpathSync(root).split(sep).includes('node_modules');
+const sources = new URL('../src/main.ts', import.meta.url);
+if (!installed && existsSync(sources)) {
+  register('./source-condition.js', import.meta.url);
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
+  await import(sources.href);
+} else {
+  await import('../dist/main.js');
+}

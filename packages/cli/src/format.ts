@@ -1,131 +1,40 @@
 /**
- * Turning a runtime `PoseResult` into what the CLI writes: rounded numbers (0.1 mm for 3D,
- * 0.01 px for 2D), image size, model information and each person's distance from the camera.
+ * What the CLI writes around the result document (`resultDocument` of the runtime, one
+ * schema for every front end): output file names, counts in words and the JSON layout.
  */
 import { basename, extname } from 'node:path';
-import { Camera, type DropReason } from '../../core/src/index.js';
-import { RESULT_DOCUMENT_VERSION } from '../../runtime/src/result-document.js';
+import {
+  type PoseResultLike,
+  type ResultDocument,
+  type ResultModelInfo,
+  resultDocument,
+} from '@metrabs/runtime';
 
-export { RESULT_DOCUMENT_VERSION };
+export {
+  centroid,
+  distanceFromCamera,
+  type PoseResultLike,
+  round,
+  worldToCamera,
+} from '@metrabs/runtime';
 
-/** The parts of the runtime's `PoseResult` the CLI uses (averaged augmentations). */
-export interface PoseResultLike {
-  boxes: number[][];
-  poses3d: number[][][];
-  poses2d: number[][][];
-  jointNames: string[];
-  edges: [number, number][];
-  skeleton: string;
-  intrinsicMatrix: number[][];
-  /** People the detector found (default: as many as returned). */
-  peopleFound?: number;
-  /** People found but dropped by the plausibility filter, with the reason. */
-  dropped?: { box: number[]; reason: DropReason }[];
-}
+/** The model as the CLI records it (a directory). */
+export type ModelInfo = ResultModelInfo & { dir: string };
 
-export interface ModelInfo {
-  dir: string;
-  backbone: string;
-  /** The network's own joint set. */
-  skeleton: string;
-  numJoints: number;
-  cropSide: number;
-}
-
-/** Rounds to `decimals` places; −0 becomes 0 so the JSON stays tidy. */
-export function round(value: number, decimals: number): number {
-  const f = 10 ** decimals;
-  const r = Math.round(value * f) / f;
-  return r === 0 ? 0 : r;
-}
-
-function roundNested<T>(value: T, decimals: number): T {
-  if (typeof value === 'number') return round(value, decimals) as T;
-  if (Array.isArray(value)) return value.map((v) => roundNested(v, decimals)) as T;
-  return value;
-}
-
-/** `[x, y, w, h]` to 0.01 px, the score to 4 decimals. */
-function roundBox(box: number[]): number[] {
-  return [...roundNested(box.slice(0, 4), 2), round(box[4] ?? 1, 4)];
-}
-
-const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
-
-/** Maps world points to the camera frame: p_cam = R p + t. */
-export function worldToCamera(pose: number[][], extrinsicMatrix?: number[][]): number[][] {
-  if (!extrinsicMatrix) return pose;
-  // Only the extrinsics matter for world → camera; the intrinsics are a placeholder.
-  return new Camera({ intrinsicMatrix: IDENTITY, extrinsicMatrix }).worldToCamera(pose);
-}
-
-/** Mean of the joints (mm). */
-export function centroid(pose: number[][]): [number, number, number] {
-  const c: [number, number, number] = [0, 0, 0];
-  for (const p of pose) {
-    c[0] += p[0]! / pose.length;
-    c[1] += p[1]! / pose.length;
-    c[2] += p[2]! / pose.length;
-  }
-  return c;
-}
-
-/** Distance (mm) from the camera to the mean of a person's joints, in camera-frame poses. */
-export function distanceFromCamera(cameraFramePose: number[][]): number {
-  const [x, y, z] = centroid(cameraFramePose);
-  return Math.hypot(x, y, z);
-}
-
-export interface ImageResultJson extends PoseResultLike {
-  version: number;
-  image: string;
-  imageSize: { width: number; height: number };
-  model: ModelInfo;
-  /** Number of people returned. */
-  people: number;
-  /** Number of people the detector found: `people` + `dropped.length`. */
-  peopleFound: number;
-  /** The people found but dropped by the plausibility filter: detection box and reason. */
-  dropped: { box: number[]; reason: DropReason }[];
-  /** Each person's distance from the camera (metres, to the mean of the joints). */
-  distancesM: number[];
-  /** Present when an extrinsic matrix was given: poses3d are then in world coordinates. */
-  extrinsicMatrix?: number[][];
-  /** The frame of poses3d. */
-  frame: 'camera' | 'world';
-  units: { poses3d: 'mm'; poses2d: 'px'; boxes: 'px [x, y, width, height, score]' };
-}
-
-/** The JSON document written for one image. */
+/** The result document of one image (see `resultDocument`). */
 export function formatImageResult(
   image: string,
   size: { width: number; height: number },
   result: PoseResultLike,
   model: ModelInfo,
   extrinsicMatrix?: number[][],
-): ImageResultJson {
-  const cameraPoses = result.poses3d.map((p) => worldToCamera(p, extrinsicMatrix));
-  const out: ImageResultJson = {
-    version: RESULT_DOCUMENT_VERSION,
+): ResultDocument {
+  return resultDocument(result, {
     image,
     imageSize: { width: size.width, height: size.height },
     model,
-    people: result.boxes.length,
-    peopleFound: result.peopleFound ?? result.boxes.length,
-    dropped: (result.dropped ?? []).map(({ box, reason }) => ({ box: roundBox(box), reason })),
-    distancesM: cameraPoses.map((p) => round(distanceFromCamera(p) / 1000, 3)),
-    boxes: result.boxes.map(roundBox),
-    poses3d: roundNested(result.poses3d, 1),
-    poses2d: roundNested(result.poses2d, 2),
-    jointNames: result.jointNames,
-    edges: result.edges,
-    skeleton: result.skeleton,
-    intrinsicMatrix: roundNested(result.intrinsicMatrix, 4),
-    frame: extrinsicMatrix ? 'world' : 'camera',
-    units: { poses3d: 'mm', poses2d: 'px', boxes: 'px [x, y, width, height, score]' },
-  };
-  if (extrinsicMatrix) out.extrinsicMatrix = extrinsicMatrix;
-  return out;
+    ...(extrinsicMatrix ? { extrinsicMatrix } : {}),
+  });
 }
 
 /**

@@ -4,14 +4,15 @@
  * checking the skeleton name and turning command-line options into `PoseOptions`.
  */
 import { resolve } from 'node:path';
+import { GeometryError } from '@metrabs/core';
+import type { CameraFile } from '@metrabs/runtime';
 import { InputError, ModelError, oneLine, UsageError } from './errors.js';
 import type { ModelInfo } from './format.js';
-import { type CameraFile, readCameraFile } from './options.js';
 
-export type Runtime = typeof import('../../runtime/src/node.js');
+export type Runtime = typeof import('@metrabs/runtime/node');
 export type Estimator = Awaited<ReturnType<Runtime['createEstimator']>>;
-export type PoseOptions = import('../../runtime/src/node.js').PoseOptions;
-export type RgbImage = import('../../runtime/src/node.js').RgbImage;
+export type PoseOptions = import('@metrabs/runtime/node').PoseOptions;
+export type RgbImage = import('@metrabs/runtime/node').RgbImage;
 
 /** Model-related options common to both commands (commander's camelCase names). */
 export interface ModelOptions {
@@ -34,16 +35,9 @@ export interface ModelOptions {
 let runtime: Promise<Runtime> | undefined;
 
 export function loadRuntime(): Promise<Runtime> {
-  runtime ??= import('../../runtime/src/node.js');
+  runtime ??= import('@metrabs/runtime/node');
   return runtime;
 }
-
-const MODEL_ERRORS = new Set([
-  'ModelPackageError',
-  'DetectorNotFoundError',
-  'ModelLoadError',
-  'DetectorModelError',
-]);
 
 /**
  * The runtime's detector errors are one line of diagnosis, a blank line, then how to install
@@ -72,7 +66,12 @@ export async function openEstimator(
   options: ModelOptions,
 ): Promise<{ estimator: Estimator; info: ModelInfo }> {
   const rt = await loadRuntime();
-  const dir = options.model ?? rt.DEFAULT_MODEL_DIR;
+  let dir: string;
+  try {
+    dir = options.model ?? rt.defaultModelDir();
+  } catch (e) {
+    throw new ModelError(oneLine(e));
+  }
   let estimator: Estimator;
   try {
     estimator = await rt.createEstimator({
@@ -89,7 +88,11 @@ export async function openEstimator(
       );
       throw new ModelError(first, details);
     }
-    if (error instanceof rt.ModelPackageError || MODEL_ERRORS.has(error?.name))
+    if (
+      error instanceof rt.ModelPackageError ||
+      error instanceof rt.ModelLoadError ||
+      error instanceof rt.DetectorModelError
+    )
       throw new ModelError(oneLine(error));
     throw new ModelError(`cannot load the model or the detector: ${oneLine(error)}`);
   }
@@ -118,9 +121,16 @@ export function checkSkeleton(estimator: Estimator, skeleton: string | undefined
   return skeleton;
 }
 
-/** The camera file, if any (validated: exit 3 on problems). */
-export function cameraFromOptions(options: ModelOptions): CameraFile | undefined {
-  return options.intrinsics === undefined ? undefined : readCameraFile(options.intrinsics);
+/** The camera file, if any (validated by the runtime: exit 3 on problems). */
+export async function cameraFromOptions(options: ModelOptions): Promise<CameraFile | undefined> {
+  if (options.intrinsics === undefined) return undefined;
+  const rt = await loadRuntime();
+  try {
+    return rt.readCameraFile(options.intrinsics);
+  } catch (e) {
+    if (e instanceof rt.CameraFileError) throw new InputError(e.message);
+    throw e;
+  }
 }
 
 /** `PoseOptions` from the command line and the camera file. */
@@ -146,19 +156,16 @@ export function poseOptions(
   return o;
 }
 
-/** The settings recorded in the output files. */
-export function settingsRecord(options: ModelOptions, o: PoseOptions): Record<string, unknown> {
-  return {
-    numAug: o.numAug ?? 5,
-    antialiasFactor: o.antialiasFactor ?? 1,
-    detectorThreshold: o.detectorThreshold ?? 0.3,
-    maxDetections: o.maxDetections ?? -1,
-    detectorFlipAug: o.detectorFlipAug ?? false,
-    suppressImplausiblePoses: o.suppressImplausiblePoses ?? true,
-    camera: options.intrinsics
-      ? { intrinsicsFile: resolve(options.intrinsics) }
-      : { defaultFovDegrees: o.defaultFovDegrees ?? 55 },
-  };
+/** The settings recorded in the output files: the runtime's record, defaults resolved. */
+export function settingsRecord(
+  options: ModelOptions,
+  o: PoseOptions,
+  rt: Runtime,
+): Record<string, unknown> {
+  return rt.settingsRecord(
+    rt.resolvePoseOptions(o),
+    options.intrinsics ? { intrinsicsFile: resolve(options.intrinsics) } : undefined,
+  );
 }
 
 /**
@@ -174,7 +181,7 @@ export async function detectPoses(
   try {
     return await estimator.detectPoses(image, o);
   } catch (e) {
-    if ((e as Error)?.name === 'GeometryError') throw new InputError(`${where}: ${oneLine(e)}`);
+    if (e instanceof GeometryError) throw new InputError(`${where}: ${oneLine(e)}`);
     throw e;
   }
 }

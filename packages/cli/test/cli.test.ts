@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { resultSchemaErrors } from '../../../test-support/result-schema.js';
 import { sharedData } from '../../../test-support/shared-data.js';
 import { SCENE_HEIGHT, SCENE_WIDTH } from '../src/render/scene3d.js';
 import { expectOneLineError, type Run, runMetrabs } from './run-cli.js';
@@ -201,6 +202,7 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.model.dir).toMatch(/models[/\\]default$/);
+    expect(resultSchemaErrors(json)).toEqual([]);
     expect(json.model.backbone).toBe('efficientnet_lite0');
     expect(json.people).toBe(0);
   });

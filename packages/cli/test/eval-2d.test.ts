@@ -10,22 +10,25 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CANONICAL_SKELETON,
   Camera,
   canonicalReferencePoseMm,
   convertPoses,
   getSkeleton,
-} from '../../core/src/index.js';
-import { type Flag, imageHeader, skeletonInfo, type Vec2 } from '../../synth/src/dataset/labels.js';
-import type { ReadLabels } from '../../synth/src/dataset/read.js';
+} from '@metrabs/core';
+import type { ReadLabels } from '@metrabs/synth';
 import {
   DatasetWriter,
   type ExampleLabels,
+  type Flag,
+  imageHeader,
   type ShardExample,
-} from '../../synth/src/dataset/writer-node.js';
+  skeletonInfo,
+  type Vec2,
+} from '@metrabs/synth';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cameraAssumed, exampleCamera } from '../src/commands/eval.js';
 import {
   boneLengthRatio,

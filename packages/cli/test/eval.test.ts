@@ -9,12 +9,17 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getSkeleton } from '@metrabs/core';
+import {
+  DatasetWriter,
+  imageHeader,
+  type ShardExample,
+  skeletonInfo,
+  upInCamera,
+} from '@metrabs/synth';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../../../test-support/shared-data.js';
-import { getSkeleton } from '../../core/src/index.js';
-import { imageHeader, skeletonInfo, upInCamera } from '../../synth/src/dataset/labels.js';
-import { DatasetWriter, type ShardExample } from '../../synth/src/dataset/writer-node.js';
 import {
   BaselineError,
   type ComparedPerson,

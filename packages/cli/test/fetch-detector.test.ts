@@ -8,6 +8,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { YOLOX_NANO_BYTES, YOLOX_NANO_SHA256 } from '@metrabs/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   listDir as entries,
@@ -17,7 +18,6 @@ import {
   type TestServer,
 } from '../../../test-support/files.js';
 import { sharedData } from '../../../test-support/shared-data.js';
-import { YOLOX_NANO_BYTES, YOLOX_NANO_SHA256 } from '../../runtime/src/detector-file.js';
 import { expectOneLineError, runMetrabs, runMetrabsInProcess } from './run-cli.js';
 
 const data = sharedData(['detector/yolox_nano.onnx', 'detector/LICENSE'], 'fetch-detector.test');

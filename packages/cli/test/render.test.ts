@@ -1,6 +1,6 @@
+import { getSkeleton } from '@metrabs/core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { getSkeleton } from '../../core/src/index.js';
 import { overlaySvg } from '../src/render/overlay.js';
 import { overlayPng, overlayRaw, scenePng } from '../src/render/raster.js';
 import { gridStepM, SCENE_HEIGHT, SCENE_WIDTH, sceneSvg } from '../src/render/scene3d.js';

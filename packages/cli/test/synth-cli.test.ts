@@ -5,11 +5,11 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatasetReader } from '@metrabs/synth';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { glAvailable } from '../../../test-support/gl-available.js';
 import { sharedData } from '../../../test-support/shared-data.js';
-import { DatasetReader } from '../../synth/src/dataset/reader-node.js';
-import { glAvailable } from '../../synth/test/gl-available.js';
 import { expectOneLineError, runMetrabs } from './run-cli.js';
 
 const data = sharedData(

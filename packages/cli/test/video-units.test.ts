@@ -1,7 +1,7 @@
+import { meanJointDistance, PoseTracker } from '@metrabs/runtime';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { parseProbe } from '../src/video/ffmpeg.js';
-import { meanJointDistance, PoseTracker } from '../src/video/tracking.js';
 
 const pose = (x: number, z = 3000) => [
   [x, 0, z],

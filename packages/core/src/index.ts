@@ -65,6 +65,7 @@ export {
   type Matrix3Like,
   mat3ToRows,
   multiply3,
+  norm3,
   toMat3,
   transpose3,
   type Vec3,

@@ -3,10 +3,10 @@
  * one-line summary the CLI prints and the web page shows
  * (`3 people found, 1 dropped as implausible [box-mismatch] (--no-suppress-implausible keeps it)`).
  */
-import type { DropReason } from '../../core/src/index.js';
+import type { DropReason } from '@metrabs/core';
 import type { Box } from './types.js';
 
-export type { DropReason } from '../../core/src/index.js';
+export type { DropReason } from '@metrabs/core';
 
 /** A detected person the plausibility filter dropped. */
 export interface DroppedPerson {

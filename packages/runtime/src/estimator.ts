@@ -26,10 +26,11 @@ import {
   screenPoses,
   ttaSchedule,
   typicalBoneLengthsMm,
-} from '../../core/src/index.js';
+} from '@metrabs/core';
 import type { CropModel } from './crop-model.js';
 import type { DroppedPerson } from './dropped.js';
 import { assertRgbImage } from './letterbox.js';
+import { POSE_DEFAULTS } from './options.js';
 import type { Box, PersonDetector, RgbImage } from './types.js';
 import { LinearImagePyramid, renderCrop } from './warp.js';
 
@@ -90,18 +91,8 @@ export interface PoseResult {
   dropped: DroppedPerson[];
 }
 
-const DEFAULTS = {
-  internalBatchSize: 64,
-  antialiasFactor: 1,
-  numAug: 5,
-  averageAug: true,
-  skeleton: '',
-  detectorThreshold: 0.3,
-  detectorNmsIouThreshold: 0.7,
-  maxDetections: -1,
-  detectorFlipAug: false,
-  suppressImplausiblePoses: true,
-} as const;
+// One record of defaults for every front end (options.ts).
+const DEFAULTS = POSE_DEFAULTS;
 
 interface ImageJob {
   image: RgbImage;

@@ -3,7 +3,9 @@
  * network, perspective crops, the YOLOX person detector and the multi-person pipeline.
  * Node adapters (files, sharp, onnxruntime-node) are in `@metrabs/runtime/node`.
  */
+export { type CameraFile, CameraFileError, parseCameraJson } from './camera-file.js';
 export { CropModel, type CropPredictions } from './crop-model.js';
+export * from './detector-file.js';
 export {
   countDropReasons,
   type DroppedPerson,
@@ -20,8 +22,46 @@ export {
   ModelPackageError,
   parseModelDescriptor,
 } from './model-package.js';
-export { createOrtSession, ModelLoadError } from './ort-session.js';
-export { RESULT_DOCUMENT_VERSION } from './result-document.js';
+export {
+  type CameraSetting,
+  checkOption,
+  describeRange,
+  inRange,
+  type OptionRange,
+  POSE_DEFAULTS,
+  POSE_OPTION_RANGES,
+  PoseOptionsError,
+  type PoseOptionValues,
+  type RangedOption,
+  type ResolvedPoseOptions,
+  resolvePoseOptions,
+  settingsRecord,
+} from './options.js';
+export {
+  createOrtSession,
+  ModelLoadError,
+  type OrtModuleLike,
+  type OrtSessionOptions,
+} from './ort-session.js';
+export {
+  centroid,
+  distanceFromCamera,
+  type PoseResultLike,
+  RESULT_FORMAT,
+  RESULT_FORMAT_VERSION,
+  type ResultContext,
+  type ResultDocument,
+  type ResultModelInfo,
+  resultDocument,
+  round,
+  worldToCamera,
+} from './result-document.js';
+export {
+  meanJointDistance,
+  PoseTracker,
+  type TrackedFrame,
+  type TrackerOptions,
+} from './tracking.js';
 export type {
   Box,
   DetectorOptions,
@@ -30,7 +70,13 @@ export type {
   Tensor,
   TensorSession,
 } from './types.js';
-export { LinearImagePyramid, renderCrops } from './warp.js';
+export {
+  choosePyramidLevel,
+  DECODING_GAMMA,
+  LinearImagePyramid,
+  renderCrop,
+  renderCrops,
+} from './warp.js';
 export {
   boxIou,
   DetectorModelError,

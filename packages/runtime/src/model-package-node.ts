@@ -1,17 +1,11 @@
 /** Loading model packages from a directory with onnxruntime-node. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { CropModel } from './crop-model.js';
+import { DEFAULT_MODEL_DIR, defaultModelDir } from './default-model-node.js';
 import { ModelPackageError, parseModelDescriptor } from './model-package.js';
 import { createOrtSession } from './ort-session.js';
-
-/** `models/default` of this repository (the default model, once one is trained). */
-export const DEFAULT_MODEL_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../models/default',
-);
 
 export interface LoadModelOptions {
   /** ONNX Runtime intra-op threads (default: ONNX Runtime's choice). */
@@ -20,14 +14,14 @@ export interface LoadModelOptions {
 
 /** Reads and validates `dir/metrabs.json`, then opens `dir/model.onnx`. */
 export async function loadModelPackage(
-  dir: string = DEFAULT_MODEL_DIR,
+  dir: string = defaultModelDir(),
   options: LoadModelOptions = {},
 ): Promise<CropModel> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     const hint =
       resolve(dir) === DEFAULT_MODEL_DIR
-        ? ' — the default model ships in the repository (models/default) and is missing from this ' +
-          'copy; restore it (git checkout models/default) or pass --model / { model } a model package directory'
+        ? ' — the default model comes with @metrabs/node (the @metrabs/model-default package) or, in ' +
+          'a checkout, from models/default; install it, or pass --model / { model } a model package directory'
         : '';
     throw new ModelPackageError(`model package not found: ${dir}${hint}`);
   }

@@ -3,7 +3,7 @@
  * network `model.onnx`. This file parses and validates descriptors; it has no I/O (the Node
  * loader is in model-package-node.ts, the browser fetches the same two files).
  */
-import { skeletonDefinitionProblems } from '../../core/src/skeletons.js';
+import { skeletonDefinitionProblems } from '@metrabs/core';
 
 export const MODEL_FORMAT = 'metrabs-model';
 export const MODEL_FORMAT_VERSION = 1;

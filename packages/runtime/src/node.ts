@@ -2,11 +2,20 @@
  * Node entry of `@metrabs/runtime`: load images (sharp), model packages and the detector
  * (onnxruntime-node), and build a ready estimator.
  */
+
+import { defaultModelDir } from './default-model-node.js';
 import { loadYoloxDetector } from './detector-node.js';
 import { Pose3DEstimator } from './estimator.js';
-import { DEFAULT_MODEL_DIR, loadModelPackage } from './model-package-node.js';
+import { loadModelPackage } from './model-package-node.js';
 
-export * from './detector-file.js';
+export { readCameraFile } from './camera-file-node.js';
+export {
+  DEFAULT_MODEL_DIR,
+  DEFAULT_MODEL_PACKAGE,
+  defaultModelDir,
+  MODEL_ENV_VAR,
+  verifyModelFiles,
+} from './default-model-node.js';
 export {
   DEV_DETECTOR_DIR,
   DetectorInstallError,
@@ -26,14 +35,10 @@ export {
 } from './detector-node.js';
 export { ImageError, loadImage, saveRgbPng } from './image-node.js';
 export * from './index.js';
-export {
-  DEFAULT_MODEL_DIR,
-  type LoadModelOptions,
-  loadModelPackage,
-} from './model-package-node.js';
+export { type LoadModelOptions, loadModelPackage } from './model-package-node.js';
 
 export interface CreateEstimatorOptions {
-  /** Model package directory (default: models/default). */
+  /** Model package directory (default: `defaultModelDir()` — METRABS_MODEL or @metrabs/model-default). */
   model?: string;
   /** YOLOX-Nano ONNX file (default: METRABS_DETECTOR or the cache directory); `false` = no detector. */
   detector?: string | false;
@@ -45,7 +50,7 @@ export interface CreateEstimatorOptions {
 export async function createEstimator(
   options: CreateEstimatorOptions = {},
 ): Promise<Pose3DEstimator> {
-  const model = await loadModelPackage(options.model ?? DEFAULT_MODEL_DIR, {
+  const model = await loadModelPackage(options.model ?? defaultModelDir(), {
     threads: options.threads,
   });
   const detector =

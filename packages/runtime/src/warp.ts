@@ -28,7 +28,7 @@ import {
   invert3,
   type Mat3,
   multiply3,
-} from '../../core/src/index.js';
+} from '@metrabs/core';
 import type { RgbImage } from './types.js';
 
 /** The power with which 8-bit pixel values are decoded to linear light (as the reference). */

@@ -5,7 +5,7 @@
  * The estimator must then return the true absolute pose — through test-time augmentation,
  * batching, the flip relabelling, the rotation back, world coordinates and skeletons.
  */
-import { describe, expect, it } from 'vitest';
+
 import {
   buildCropCamera,
   CANONICAL_SKELETON,
@@ -14,7 +14,8 @@ import {
   convertPoses,
   getSkeleton,
   ttaSchedule,
-} from '../../core/src/index.js';
+} from '@metrabs/core';
+import { describe, expect, it } from 'vitest';
 import { CropModel } from '../src/crop-model.js';
 import { Pose3DEstimator } from '../src/estimator.js';
 import { parseModelDescriptor } from '../src/model-package.js';

@@ -6,9 +6,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mpjpe } from '@metrabs/core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { mpjpe } from '../../core/src/index.js';
 import { Pose3DEstimator } from '../src/estimator.js';
 import { ModelPackageError, parseModelDescriptor } from '../src/model-package.js';
 import { loadModelPackage } from '../src/model-package-node.js';

@@ -8,10 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sharedData } from '../../../test-support/shared-data.js';
+import { DEFAULT_MODEL_DIR } from '../src/default-model-node.js';
 import { loadYoloxDetector } from '../src/detector-node.js';
 import { Pose3DEstimator } from '../src/estimator.js';
 import { loadImage } from '../src/image-node.js';
-import { DEFAULT_MODEL_DIR, loadModelPackage } from '../src/model-package-node.js';
+import { loadModelPackage } from '../src/model-package-node.js';
 
 interface Counted {
   file: string;

@@ -2,13 +2,9 @@
  * The fast paths of warp.ts: level 0 sampled straight from the bytes, level buffers that cover
  * only the requested windows, and the table-based gamma encoding (bounded against Math.pow).
  */
+
+import { type Augmentation, buildCropCamera, Camera, NO_AUGMENTATION } from '@metrabs/core';
 import { describe, expect, it } from 'vitest';
-import {
-  type Augmentation,
-  buildCropCamera,
-  Camera,
-  NO_AUGMENTATION,
-} from '../../core/src/index.js';
 import {
   choosePyramidLevel,
   DECODING_GAMMA,

@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
 import {
   type Augmentation,
   axisRotation3,
@@ -14,7 +13,8 @@ import {
   mat3ToRows,
   NO_AUGMENTATION,
   ttaSchedule,
-} from '../../core/src/index.js';
+} from '@metrabs/core';
+import { describe, expect, it } from 'vitest';
 import type { RgbImage } from '../src/types.js';
 import {
   choosePyramidLevel,

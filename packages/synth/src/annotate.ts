@@ -2,7 +2,7 @@
  * Per-person labels read off the exact label pass: joints in camera mm and pixels, in-image and
  * occlusion flags, and the box and mask of the visible pixels (docs/synth.md, "Labels"). Pure.
  */
-import type { Camera } from '../../core/src/camera.js';
+import type { Camera } from '@metrabs/core';
 import type { PersonLabels, Vec2, Vec3 } from './dataset/labels.js';
 import { encodeMask, maskBox } from './dataset/rle.js';
 import { CANONICAL, jointDepthTolerance } from './joints.js';

@@ -4,7 +4,7 @@
  * (undistortion of the pixel through the same OpenCV model that projects the labels). Colours are
  * sampled bilinearly, ids and depths by nearest neighbour so they stay exact labels.
  */
-import type { Camera } from '../../core/src/camera.js';
+import type { Camera } from '@metrabs/core';
 import type { LabelImage } from './render/renderer-node.js';
 
 export function distortImage(

@@ -6,9 +6,10 @@
  * Everything random comes from `createRng(seed/split/index)` (and, for the per-shard pool of body
  * identities, `seed/split/shard`), so an example is the same whichever worker renders it.
  */
+
+import { Camera } from '@metrabs/core';
 import sharp from 'sharp';
 import * as THREE from 'three';
-import { Camera } from '../../core/src/camera.js';
 import { annotatePerson, round } from './annotate.js';
 import { type BackgroundEntry, Backgrounds, listBackgrounds } from './background-node.js';
 import {

@@ -7,7 +7,7 @@
  * (head top, nose tip, the outer ear rim), and the eyes are the eyeball centres of the rig.
  * docs/synth.md lists the table; `CANONICAL_JOINT_NAMES` order is core's skeleton order.
  */
-import { getSkeleton } from '../../core/src/skeletons.js';
+import { getSkeleton } from '@metrabs/core';
 import { SynthError } from './errors.js';
 
 /** A joint as a convex combination of rig bone heads. */

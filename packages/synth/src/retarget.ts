@@ -13,7 +13,7 @@
  *
  * Units: metres, Y up, the rig facing +Z (MakeHuman's convention); all pure math.
  */
-import { cross3, multiply3, norm3, transpose3 } from '../../core/src/mat3.js';
+import { cross3, multiply3, norm3, transpose3 } from '@metrabs/core';
 import { SynthError } from './errors.js';
 import {
   MOTION_JOINT_INDEX,

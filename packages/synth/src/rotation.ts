@@ -2,7 +2,7 @@
  * The smallest rotation taking one direction onto another (row-major 3×3), used to retarget
  * bones and to pan cameras. Pure.
  */
-import { cross3 as cross, norm3 } from '../../core/src/mat3.js';
+import { cross3 as cross, norm3 } from '@metrabs/core';
 
 type Vec3 = [number, number, number];
 

@@ -303,13 +303,20 @@ type WorkerMessage =
   | { type: 'error'; message: string; code?: string };
 
 async function processPoolProducer(job: ShardJob, n: number): Promise<Producer> {
-  const script = fileURLToPath(new URL('./worker-node.ts', import.meta.url));
+  // Built (dist/*.js) the worker is JavaScript; from the sources it is TypeScript, loaded through
+  // tsx (resolved from here, not from the cwd) with workspace packages resolved to sources.
+  const fromSources = import.meta.url.endsWith('.ts');
+  const script = fileURLToPath(
+    new URL(`./worker-node.${fromSources ? 'ts' : 'js'}`, import.meta.url),
+  );
+  const execArgv = fromSources
+    ? ['--conditions=@metrabs/source', '--import', import.meta.resolve('tsx')]
+    : [];
   const children: ChildProcess[] = [];
   for (let i = 0; i < n; i++) {
     const child = fork(script, [], {
       serialization: 'advanced',
-      // The worker is TypeScript: load it through tsx, resolved from here (not from the cwd).
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.push(child);

@@ -4,8 +4,7 @@
  * World frame: metres, Y up, ground at y = 0. Camera convention as in docs/geometry.md
  * (x right, y down, z forward); `rotation` maps world → camera.
  */
-import { Camera, lookAtRotation } from '../../core/src/camera.js';
-import { multiply3 } from '../../core/src/mat3.js';
+import { Camera, lookAtRotation, multiply3 } from '@metrabs/core';
 import type { Rng } from './random.js';
 import { swingRotation } from './rotation.js';
 

@@ -1,7 +1,7 @@
 import * as THREE from 'three';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { glAvailable } from '../../../test-support/gl-available.js';
 import { HeadlessRenderer, pinholeCamera } from '../src/render/renderer-node.js';
-import { glAvailable } from './gl-available.js';
 
 const gl = glAvailable('renderer.test');
 

@@ -1,5 +1,5 @@
+import { Camera } from '@metrabs/core';
 import { describe, expect, it } from 'vitest';
-import { Camera } from '../../core/src/camera.js';
 import { createRng } from '../src/random.js';
 import { swingRotation } from '../src/rotation.js';
 import { DEFAULT_SCENE_OPTIONS, panTilt, placePeople, sampleCamera } from '../src/scene.js';

@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { glAvailable } from '../../../test-support/gl-available.js';
 import { sharedData } from '../../../test-support/shared-data.js';
 import { buildPerson, catalogFor, randomPersonParams } from '../src/body/index.js';
 import { decodeMask } from '../src/dataset/rle.js';
@@ -22,7 +23,6 @@ import { createRng } from '../src/random.js';
 import { poseRig, prepareRetargeting, segmentDirectionErrors } from '../src/retarget.js';
 import { runSynth } from '../src/run-node.js';
 import { runPython, trainerPython } from './dataset/helpers.js';
-import { glAvailable } from './gl-available.js';
 
 const data = sharedData(
   ['body/makehuman/3dobjs/base.obj', 'mocap/bandai', 'backgrounds'],

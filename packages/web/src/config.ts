@@ -2,6 +2,7 @@
  * The page's settings from its URL (`?model=…&detector=…&backend=wasm&numAug=1…`), with
  * defaults, checked so that a bad value gives a readable message instead of NaN. Pure.
  */
+import { describeRange, inRange, POSE_DEFAULTS, POSE_OPTION_RANGES } from '@metrabs/runtime';
 import type { Backend } from './protocol.js';
 
 export interface AppConfig {
@@ -34,10 +35,11 @@ export const DEFAULTS: AppConfig = {
   backend: 'auto',
   threads: 0,
   useCache: true,
-  numAug: 5,
-  fovDegrees: 55,
+  // The pose defaults are the runtime's, as in the CLI.
+  numAug: POSE_DEFAULTS.numAug,
+  fovDegrees: POSE_DEFAULTS.defaultFovDegrees,
   intrinsics: undefined,
-  detectorThreshold: 0.3,
+  detectorThreshold: POSE_DEFAULTS.detectorThreshold,
   skeleton: '',
   suppressImplausible: undefined,
 };
@@ -105,16 +107,16 @@ export function parseConfig(search: string): { config: AppConfig; problems: stri
       params,
       'numAug',
       DEFAULTS.numAug,
-      (v) => Number.isInteger(v) && v >= 1 && v <= 20,
-      'an integer 1–20',
+      (v) => inRange(v, POSE_OPTION_RANGES.numAug),
+      describeRange(POSE_OPTION_RANGES.numAug),
       problems,
     ),
     fovDegrees: numberParam(
       params,
       'fov',
       DEFAULTS.fovDegrees,
-      (v) => v > 1 && v < 179,
-      'degrees between 1 and 179',
+      (v) => inRange(v, POSE_OPTION_RANGES.defaultFovDegrees),
+      `${describeRange(POSE_OPTION_RANGES.defaultFovDegrees)} (degrees)`,
       problems,
     ),
     intrinsics,
@@ -122,8 +124,8 @@ export function parseConfig(search: string): { config: AppConfig; problems: stri
       params,
       'threshold',
       DEFAULTS.detectorThreshold,
-      (v) => v >= 0 && v <= 1,
-      'a number in [0, 1]',
+      (v) => inRange(v, POSE_OPTION_RANGES.detectorThreshold),
+      describeRange(POSE_OPTION_RANGES.detectorThreshold),
       problems,
     ),
     skeleton: params.get('skeleton') ?? '',

@@ -6,9 +6,7 @@ import {
   YOLOX_NANO_LICENSE_URL,
   YOLOX_NANO_SHA256,
   YOLOX_NANO_URL,
-} from '../../runtime/src/detector-file.js';
-
-export { YOLOX_NANO_SHA256 };
+} from '@metrabs/runtime';
 
 /** Lines telling the user where the detector comes from and where to put it. */
 export function detectorHelp(expectedUrl: string): string[] {
@@ -19,12 +17,4 @@ export function detectorHelp(expectedUrl: string): string[] {
     '• on a static host: put it at models/yolox_nano.onnx next to index.html;',
     '• or give its URL in the "Detector URL" field or as ?detector=URL.',
   ];
-}
-
-/** Lowercase hex sha256, or undefined where the browser has no SubtleCrypto (insecure origin). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> {
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) return undefined;
-  const digest = await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -1,5 +1,5 @@
 /** The 2D overlay: boxes, skeletons and distances drawn over the image or video. */
-import type { PoseResult } from '../../runtime/src/index.js';
+import type { PoseResult } from '@metrabs/runtime';
 import { distanceM, posesOf } from './result.js';
 
 /** Per-person colours (shared by the 2D overlay, the 3D view and the people list). */

@@ -1,5 +1,5 @@
 /** Pixels from the browser's RGBA canvases to the pipeline's 8-bit RGB images. Pure. */
-import type { RgbImage } from '../../runtime/src/index.js';
+import type { RgbImage } from '@metrabs/runtime';
 
 export interface RgbaPixels {
   readonly width: number;

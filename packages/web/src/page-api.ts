@@ -2,7 +2,7 @@
  * `window.__metrabs`: the page's state and results for tests and scripts (docs/web.md).
  * The modules that own each part keep it up to date.
  */
-import type { PoseResult } from '../../runtime/src/index.js';
+import type { PoseResult } from '@metrabs/runtime';
 import type { FrameTiming, ReadyMessage } from './protocol.js';
 
 export interface BenchmarkResult {

@@ -1,5 +1,5 @@
 /** Messages between the page (main thread) and the inference worker. */
-import type { PoseOptions, PoseResult } from '../../runtime/src/index.js';
+import type { PoseOptions, PoseResult } from '@metrabs/runtime';
 
 export type Backend = 'auto' | 'wasm' | 'webgpu';
 

@@ -3,7 +3,7 @@
  * `window.__metrabs`'s latest result, and the JSON download (one document for a photo, every
  * frame's for a video or the camera).
  */
-import type { PoseOptions } from '../../runtime/src/index.js';
+import type { PoseOptions } from '@metrabs/runtime';
 import { drawOverlay, personColor } from './draw2d.js';
 import type { PageElements } from './elements.js';
 import type { CurrentSource } from './inputs.js';

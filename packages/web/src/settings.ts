@@ -2,7 +2,16 @@
  * The pose settings panel: filled from the URL config, read and checked into the pipeline's
  * `PoseOptions`, and adapted to each loaded model (its skeletons).
  */
-import type { PoseOptions } from '../../runtime/src/index.js';
+import {
+  type CameraSetting,
+  inRange,
+  POSE_DEFAULTS,
+  POSE_OPTION_RANGES,
+  type PoseOptions,
+  type RangedOption,
+  resolvePoseOptions,
+  settingsRecord as runtimeSettingsRecord,
+} from '@metrabs/runtime';
 import { type AppConfig, intrinsicMatrix } from './config.js';
 import type { PageElements } from './elements.js';
 import type { MessageBoard } from './messages.js';
@@ -24,20 +33,20 @@ function numberInput(input: HTMLInputElement, name: string, check: (v: number) =
   return value;
 }
 
-/** The settings as written into the JSON document of a result. */
+/** The settings as written into the JSON document of a result: the runtime's, plus the backend. */
 export function settingsRecord(
   o: PoseOptions,
   backend: ReadyMessage['backend'] | undefined,
 ): Record<string, unknown> {
-  return {
-    numAug: o.numAug,
-    detectorThreshold: o.detectorThreshold,
-    suppressImplausiblePoses: o.suppressImplausiblePoses,
-    camera: o.intrinsicMatrix
-      ? { intrinsicMatrix: o.intrinsicMatrix }
-      : { defaultFovDegrees: o.defaultFovDegrees },
-    backend,
-  };
+  const camera: CameraSetting | undefined = o.intrinsicMatrix
+    ? { intrinsicMatrix: o.intrinsicMatrix as number[][] }
+    : undefined;
+  return { ...runtimeSettingsRecord(resolvePoseOptions(o), camera), backend };
+}
+
+/** A check for a pose option's control: the runtime's range for it. */
+function inRangeOf(option: RangedOption) {
+  return (v: number) => inRange(v, POSE_OPTION_RANGES[option]);
 }
 
 export class Settings {
@@ -83,12 +92,14 @@ export class Settings {
     const { ui } = this;
     const o: PoseOptions = {
       skeleton: ui.skeleton.value,
-      numAug:
-        numberInput(ui.numAug, 'numAug', (v) => Number.isInteger(v) && v >= 1 && v <= 20) ?? 5,
+      numAug: numberInput(ui.numAug, 'numAug', inRangeOf('numAug')) ?? POSE_DEFAULTS.numAug,
       detectorThreshold:
-        numberInput(ui.threshold, 'detector threshold', (v) => v >= 0 && v <= 1) ?? 0.3,
+        numberInput(ui.threshold, 'detector threshold', inRangeOf('detectorThreshold')) ??
+        POSE_DEFAULTS.detectorThreshold,
       suppressImplausiblePoses: ui.suppress.checked,
-      defaultFovDegrees: numberInput(ui.fov, 'field of view', (v) => v > 1 && v < 179) ?? 55,
+      defaultFovDegrees:
+        numberInput(ui.fov, 'field of view', inRangeOf('defaultFovDegrees')) ??
+        POSE_DEFAULTS.defaultFovDegrees,
     };
     const k = [ui.fx, ui.fy, ui.cx, ui.cy].map((input, i) =>
       numberInput(input, ['fx', 'fy', 'cx', 'cy'][i]!, (v) => (i < 2 ? v > 0 : true)),

@@ -4,9 +4,10 @@
  * distance label per person. Camera space (x right, y down, z forward, mm) is shown as
  * three.js space (x right, y up, −z forward, m).
  */
+
+import type { PoseResult } from '@metrabs/runtime';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
-import type { PoseResult } from '../../runtime/src/index.js';
 import { personColor } from './draw2d.js';
 import { distanceM, posesOf } from './result.js';
 

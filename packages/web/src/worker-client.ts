@@ -2,7 +2,7 @@
  * The inference worker (worker.ts) seen from the page: starts it, sends requests, and pairs
  * each frame with its result. Loading news goes to the model loader.
  */
-import type { PoseOptions, PoseResult } from '../../runtime/src/index.js';
+import type { PoseOptions, PoseResult } from '@metrabs/runtime';
 import type { FrameTiming, WorkerMessage, WorkerRequest } from './protocol.js';
 
 export interface FrameOutcome {

@@ -1,20 +1,17 @@
 /**
- * The inference worker: loads ONNX Runtime Web, the model package and the detector (with
- * progress, through the Cache API), then runs the same `Pose3DEstimator` as the Node CLI on
+ * The inference worker: loads ONNX Runtime Web, then the model package and the detector through
+ * `@metrabs/runtime/web` (with progress, through the Cache API), then runs the same `Pose3DEstimator` as the Node CLI on
  * the frames the page transfers to it, so the page stays responsive.
  */
-import type * as OrtWeb from 'onnxruntime-web';
 import {
-  CropModel,
-  createOrtSession,
-  Pose3DEstimator,
-  parseModelDescriptor,
+  EstimatorLoadError,
+  loadWebEstimator,
+  type OrtModuleLike,
+  type Pose3DEstimator,
   type TensorSession,
-  YoloxPersonDetector,
-} from '../../runtime/src/index.js';
-import type { OrtModuleLike } from '../../runtime/src/ort-session.js';
-import { sha256Hex, YOLOX_NANO_SHA256 } from './detector-info.js';
-import { clearCache, FetchError, fetchBytes, fetchJson } from './fetch-cache.js';
+} from '@metrabs/runtime/web';
+import type * as OrtWeb from 'onnxruntime-web';
+import { clearCache, fetchBytes, fetchJson } from './fetch-cache.js';
 import { rgbaToRgb } from './image.js';
 import type {
   FrameRequest,
@@ -120,13 +117,6 @@ async function loadOrt(request: LoadRequest, kind: 'wasm' | 'webgpu', threads: n
   return ort;
 }
 
-function modelUrls(modelUrl: string): { descriptorUrl: string; base: string } {
-  const url = new URL(modelUrl);
-  if (url.pathname.endsWith('.json')) return { descriptorUrl: url.href, base: url.href };
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return { descriptorUrl: new URL('metrabs.json', url).href, base: url.href };
-}
-
 async function webgpuAvailable(): Promise<string> {
   const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu) return 'this browser has no WebGPU';
@@ -160,113 +150,46 @@ async function load(request: LoadRequest): Promise<void> {
   }
   // WebGPU needs the bigger build; it also runs the CPU fallback if WebGPU fails later.
   const ort = await loadOrt(request, backend, threads);
-  const ortLike = ort as unknown as OrtModuleLike;
-
-  const open = async (bytes: Uint8Array, what: string, stage: LoadStage) => {
-    if (backend === 'webgpu') {
-      try {
-        return await createOrtSession(ortLike, bytes, { executionProviders: ['webgpu'] });
-      } catch (error) {
-        backend = 'wasm';
-        backendNote = `WebGPU failed for the ${what} (${message(error)}); using WebAssembly`;
-      }
-    }
-    try {
-      return await createOrtSession(ortLike, bytes, { executionProviders: ['wasm'] });
-    } catch (error) {
-      throw new StageError(stage, 'invalid', `the ${what} cannot be opened: ${message(error)}`);
-    }
-  };
-
-  // The model package.
-  const { descriptorUrl, base } = modelUrls(request.modelUrl);
-  let descriptorJson: unknown;
+  // Loading, checks and the WebGPU → WebAssembly fallback are the runtime's; the worker adds
+  // the Cache API, progress messages and session timing.
+  const sessions: Partial<Record<'model' | 'detector', TimedSession>> = {};
+  let result: Awaited<ReturnType<typeof loadWebEstimator>>;
   try {
-    descriptorJson = await fetchJson(descriptorUrl);
-  } catch (error) {
-    const status = error instanceof FetchError ? error.status : -1;
-    throw new StageError(
-      'model',
-      status === 404 || status === 0 ? 'missing' : 'invalid',
-      `cannot load the model package ${base}: ${message(error)}`,
-    );
-  }
-  let descriptor: ReturnType<typeof parseModelDescriptor>;
-  try {
-    descriptor = parseModelDescriptor(descriptorJson, descriptorUrl);
-  } catch (error) {
-    throw new StageError('model', 'invalid', message(error));
-  }
-  const onnxUrl = new URL(descriptor.onnx, base).href;
-  const created = (descriptorJson as { created?: unknown }).created;
-  let modelBytes: Uint8Array;
-  try {
-    ({ bytes: modelBytes } = await fetchBytes(onnxUrl, {
-      cacheKey: `${onnxUrl}?created=${encodeURIComponent(String(created ?? ''))}`,
-      useCache: request.useCache,
-      onProgress: (p) => post({ type: 'progress', stage: 'model', url: onnxUrl, ...p }),
-    }));
-  } catch (error) {
-    throw new StageError('model', 'missing', `cannot load the model's network: ${message(error)}`);
-  }
-  const cropSession = new TimedSession(await open(modelBytes, `model ${onnxUrl}`, 'model'));
-  let model: CropModel;
-  try {
-    model = new CropModel(descriptor, cropSession);
-  } catch (error) {
-    await cropSession.release?.();
-    throw new StageError('model', 'invalid', message(error));
-  }
-
-  // The detector.
-  let detectorBytes: Uint8Array;
-  try {
-    ({ bytes: detectorBytes } = await fetchBytes(request.detectorUrl, {
-      cacheKey: `${request.detectorUrl}?sha256=${YOLOX_NANO_SHA256}`,
-      useCache: request.useCache,
-      onProgress: (p) =>
-        post({ type: 'progress', stage: 'detector', url: request.detectorUrl, ...p }),
-      validate: async (bytes) => {
-        const digest = await sha256Hex(bytes);
-        if (digest !== undefined && digest !== YOLOX_NANO_SHA256) {
-          const head = new TextDecoder().decode(bytes.subarray(0, 64));
-          const html = /<(!doctype|html)/i.test(head) ? ' (it is an HTML page)' : '';
-          throw new StageError(
-            'detector',
-            html ? 'missing' : 'invalid',
-            `${request.detectorUrl} is not the expected YOLOX-Nano file${html}: sha256 ${digest} ` +
-              `(${bytes.byteLength} bytes), expected ${YOLOX_NANO_SHA256}`,
-          );
-        }
+    result = await loadWebEstimator({
+      model: request.modelUrl,
+      detector: request.detectorUrl,
+      ort: ort as unknown as OrtModuleLike,
+      backend,
+      fetchJson,
+      fetchBytes: async (url, { what, cacheKey, validate }) =>
+        (
+          await fetchBytes(url, {
+            cacheKey,
+            useCache: request.useCache,
+            onProgress: (p) => post({ type: 'progress', stage: what, url, ...p }),
+            ...(validate ? { validate } : {}),
+          })
+        ).bytes,
+      wrapSession: (session, what) => {
+        sessions[what] = new TimedSession(session);
+        return sessions[what];
       },
-    }));
+    });
   } catch (error) {
-    await cropSession.release?.();
-    if (error instanceof StageError) throw error;
-    const status = error instanceof FetchError ? error.status : -1;
-    throw new StageError(
-      'detector',
-      status === 404 || status === 0 ? 'missing' : 'other',
-      message(error),
-    );
+    if (error instanceof EstimatorLoadError)
+      throw new StageError(error.stage, error.reason, error.message);
+    throw error;
   }
-  const detectorSession = new TimedSession(
-    await open(detectorBytes, `detector ${request.detectorUrl}`, 'detector'),
-  );
-  let detector: YoloxPersonDetector;
-  try {
-    detector = new YoloxPersonDetector(detectorSession);
-  } catch (error) {
-    await Promise.all([cropSession.release?.(), detectorSession.release?.()]);
-    throw new StageError('detector', 'invalid', message(error));
-  }
-
-  const estimator = new Pose3DEstimator(model, detector);
+  const timed = { model: sessions.model!, detector: sessions.detector! };
+  const { estimator, descriptor } = result;
+  backend = result.backend;
+  backendNote = result.backendNote || backendNote;
+  const base = result.modelUrl;
   loaded = {
     estimator,
-    sessions: [cropSession, detectorSession],
-    detector: detectorSession,
-    network: cropSession,
+    sessions: result.sessions,
+    detector: timed.detector,
+    network: timed.model,
   };
   const ready: ReadyMessage = {
     type: 'ready',

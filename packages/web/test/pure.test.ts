@@ -1,6 +1,7 @@
 /** The web app's pure helpers: URL settings, pixel conversion, result documents. */
+
+import type { PoseResult } from '@metrabs/runtime';
 import { describe, expect, it } from 'vitest';
-import type { PoseResult } from '../../runtime/src/index.js';
 import { intrinsicMatrix, parseConfig } from '../src/config.js';
 import { detectorHelp } from '../src/detector-info.js';
 import { rgbaToRgb } from '../src/image.js';
@@ -54,7 +55,7 @@ describe('parseConfig', () => {
     expect(config.threads).toBe(0);
     expect(problems).toHaveLength(6);
     expect(problems[0]).toMatch(/backend=cuda ignored/);
-    expect(problems.join('\n')).toMatch(/numAug=abc ignored: must be an integer 1–20/);
+    expect(problems.join('\n')).toMatch(/numAug=abc ignored: must be an integer from 1 to 100/);
   });
 
   it('builds intrinsic matrices', () => {

@@ -9,11 +9,12 @@
  * skipped locally when missing, failing in CI. Screenshots: test-artifacts/web/.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resultSchemaErrors } from '../../../test-support/result-schema.js';
 import { sharedData } from '../../../test-support/shared-data.js';
 import { buildAndServe, chromiumOrSkip, launchChromium, REPO_ROOT, type Site } from './harness.js';
 
@@ -256,11 +257,15 @@ describe.skipIf(shared.skip || browserPath.skip)('web app in Chromium', () => {
     expect(personPixels).toBeGreaterThan(200);
     expect(pageErrors).toEqual([]);
 
-    // The download is the CLI's JSON layout.
+    // The download is the result document, the same schema as the CLI's JSON.
     const download = page.waitForEvent('download');
     await page.click('#download-button');
     const saved = join(ARTIFACTS, 'astronaut.json');
     await (await download).saveAs(saved);
+    const downloaded = JSON.parse(readFileSync(saved, 'utf8'));
+    const documents = Array.isArray(downloaded) ? downloaded : [downloaded];
+    expect(documents.length).toBeGreaterThan(0);
+    for (const document of documents) expect(resultSchemaErrors(document)).toEqual([]);
     await page.close();
   }, 60_000);
 

@@ -66,13 +66,13 @@ export async function runDetect(
   io: Io,
 ): Promise<ExitCode> {
   checkInputFiles(images);
-  const camera = cameraFromOptions(options);
+  const camera = await cameraFromOptions(options);
   const started = performance.now();
   const { estimator, info } = await openEstimator(options);
   const skeleton = checkSkeleton(estimator, options.skeleton);
   const o = poseOptions(options, skeleton, camera);
-  const settings = settingsRecord(options, o);
   const rt = await loadRuntime();
+  const settings = settingsRecord(options, o, rt);
   io.stderr(
     `metrabs: model ${info.dir} (${info.backbone}, ${info.skeleton}) loaded in ${seconds(performance.now() - started)}\n`,
   );

@@ -9,15 +9,9 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_FOV_DEGREES, getSkeleton } from '../../../core/src/index.js';
-import { upInCamera } from '../../../synth/src/dataset/labels.js';
-import type { ReadLabels } from '../../../synth/src/dataset/read.js';
-import {
-  DatasetError,
-  type DatasetReader,
-  openDataset,
-  SkipLog,
-} from '../../../synth/src/dataset/reader-node.js';
+import { DEFAULT_FOV_DEGREES, getSkeleton } from '@metrabs/core';
+import type { ReadLabels } from '@metrabs/synth';
+import { DatasetError, type DatasetReader, openDataset, SkipLog, upInCamera } from '@metrabs/synth';
 import { EXIT, type ExitCode, InputError, ModelError, oneLine, UsageError } from '../errors.js';
 import {
   BaselineError,

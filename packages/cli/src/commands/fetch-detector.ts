@@ -58,12 +58,8 @@ export function createByteProgress(
 export async function runFetchDetector(options: FetchDetectorOptions, io: Io): Promise<ExitCode> {
   if (options.from === '') throw new UsageError('--from needs a file or an http(s) URL');
   if (options.dest === '') throw new UsageError('--dest needs a file path');
-  const { DetectorInstallError, installDetector } = await import(
-    '../../../runtime/src/detector-install-node.js'
-  );
-  const { DETECTOR_ENV_VAR, defaultDetectorCachePath } = await import(
-    '../../../runtime/src/detector-node.js'
-  );
+  const { DetectorInstallError, installDetector, DETECTOR_ENV_VAR, defaultDetectorCachePath } =
+    await import('@metrabs/runtime/node');
 
   const progress = createByteProgress('yolox_nano.onnx', {
     tty: process.stderr.isTTY === true,

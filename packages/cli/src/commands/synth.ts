@@ -8,7 +8,7 @@ import { CliError, EXIT, type ExitCode, InputError, ModelError, UsageError } fro
 import { createProgress } from '../progress.js';
 import type { Io } from './detect.js';
 
-type Synth = typeof import('../../../synth/src/index.js');
+type Synth = typeof import('@metrabs/synth');
 
 export interface SynthOptions {
   out: string;
@@ -46,7 +46,7 @@ function toCliError(e: unknown): unknown {
 }
 
 async function loadSynth(): Promise<Synth> {
-  return import('../../../synth/src/index.js');
+  return import('@metrabs/synth');
 }
 
 export async function runSynthCommand(options: SynthOptions, io: Io): Promise<ExitCode> {

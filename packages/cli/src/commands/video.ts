@@ -8,7 +8,8 @@
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { DropReason } from '../../../core/src/index.js';
+import type { DropReason } from '@metrabs/core';
+import { PoseTracker } from '@metrabs/runtime';
 import { CliError, EXIT, type ExitCode, oneLine } from '../errors.js';
 import {
   distanceFromCamera,
@@ -32,7 +33,6 @@ import {
 import { createProgress } from '../progress.js';
 import { overlayRaw } from '../render/raster.js';
 import { FrameReader, FrameWriter, findFfmpeg, probeVideo } from '../video/ffmpeg.js';
-import { PoseTracker } from '../video/tracking.js';
 import { checkInputFiles, type Io } from './detect.js';
 
 export interface VideoOptions extends ModelOptions {
@@ -52,7 +52,7 @@ function roundPoses(poses: number[][][], decimals: number): number[][][] {
 
 export async function runVideo(file: string, options: VideoOptions, io: Io): Promise<ExitCode> {
   checkInputFiles([file], 'video');
-  const camera = cameraFromOptions(options);
+  const camera = await cameraFromOptions(options);
   const ffmpeg = findFfmpeg(options.ffmpeg);
   const info = probeVideo(ffmpeg.path, file);
   const { estimator, info: model } = await openEstimator(options);
@@ -93,7 +93,7 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
       maxMissedFrames: 5,
     },
     model,
-    settings: settingsRecord(options, o),
+    settings: settingsRecord(options, o, await loadRuntime()),
     ffmpeg: ffmpeg.source,
     jsonl: jsonlPath,
   };

@@ -4,7 +4,7 @@
  * models define with the poses centred on the midpoint of the hips — the only root a hip-centred
  * model such as BlazePose shares with ours. Pure: no I/O.
  */
-import { mpjpe, paMpjpe, pck3d } from '../../../core/src/index.js';
+import { mpjpe, paMpjpe, pck3d } from '@metrabs/core';
 import { cell, type Person2d, PROTOCOL, pck2dMetrics, textTable } from './metrics.js';
 
 export const BASELINE_FORMAT = 'metrabs-baseline-predictions';

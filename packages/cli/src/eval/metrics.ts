@@ -18,7 +18,7 @@ import {
   pck2d,
   pck3d,
   poseCategory,
-} from '../../../core/src/index.js';
+} from '@metrabs/core';
 
 /** The evaluation protocol's constants (the trainer's `pose_metrics` / `evaluate` defaults). */
 export const PROTOCOL = {

@@ -4,7 +4,7 @@
  * keypoints, converted to a registry skeleton's joint order (joints the skeleton does not define
  * are dropped). See docs/evaluation.md.
  */
-import { getSkeleton } from '../../../core/src/index.js';
+import { getSkeleton } from '@metrabs/core';
 
 export interface RealPerson {
   /** `[x, y, w, h]`, px. */

@@ -3,8 +3,7 @@
  * that every example passes before it is written, so that the trainer's reader
  * (training/metrabs_train/dataset.py) never has to skip a record we wrote. Pure.
  */
-import { det3 } from '../../../core/src/mat3.js';
-import { getSkeleton, skeletonDefinitionProblems } from '../../../core/src/skeletons.js';
+import { det3, getSkeleton, skeletonDefinitionProblems } from '@metrabs/core';
 import { SynthError } from '../errors.js';
 import { type MaskRle, rleProblems } from './rle.js';
 

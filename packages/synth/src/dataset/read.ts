@@ -4,7 +4,7 @@
  * (the same rules as the trainer's `training/metrabs_train/dataset.py`): bad records are
  * skipped and counted in a `SkipLog`, never thrown. No I/O; `reader-node.ts` does the files.
  */
-import { det3 } from '../../../core/src/mat3.js';
+import { det3 } from '@metrabs/core';
 import {
   type CameraLabels,
   type DatasetManifest,
