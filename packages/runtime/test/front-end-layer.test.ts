@@ -101,7 +101,7 @@ describe('resultDocument', () => {
       time: 1.23456,
     });
     expect(doc.format).toBe('metrabs-result');
-    expect(doc.version).toBe(1);
+    expect(doc.version).toBe(2);
     expect(doc.people).toBe(1);
     expect(doc.time).toBe(1.235);
     expect(doc.boxes).toEqual([[10.12, 20.46, 100.79, 200.11, 0.9123]]);
@@ -145,6 +145,6 @@ describe('resultDocument', () => {
     expect(resultSchemaErrors(missing).join()).toMatch(/people/);
     expect(resultSchemaErrors({ ...doc, extra: 1 }).join()).toMatch(/additional/);
     expect(resultSchemaErrors({ ...doc, poses3d: [[[1, 2]]] }).join()).toMatch(/poses3d/);
-    expect(resultSchemaErrors({ ...doc, version: 2 }).join()).toMatch(/version/);
+    expect(resultSchemaErrors({ ...doc, version: 1 }).join()).toMatch(/version/);
   });
 });
