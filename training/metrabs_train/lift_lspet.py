@@ -145,7 +145,7 @@ def teacher_trust(teacher2d: np.ndarray, joints2d: np.ndarray, valid: np.ndarray
 def label_torso(joints2d: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Torso size in px for the teacher check (the fit computes the same from the labels)."""
     names = LSP_TO_MODEL
-    return pl._label_torso(torch.from_numpy(joints2d), torch.from_numpy(valid.astype(float)), names).numpy()
+    return pl.label_torso(torch.from_numpy(joints2d), torch.from_numpy(valid.astype(float)), names).numpy()
 
 
 def _draw_skeleton(img: np.ndarray, pts: np.ndarray, ok: np.ndarray, color, edges) -> None:

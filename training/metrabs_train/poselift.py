@@ -139,13 +139,6 @@ def matrix_to_axis_angle(r: torch.Tensor) -> torch.Tensor:
     return torch.where((theta < 1e-6)[..., None], v / 2, out)
 
 
-@dataclass
-class Pose:
-    """A batch of poses: root rotation (B, 3, 3), local rotations (B, J, 3, 3)."""
-    root: torch.Tensor
-    local: torch.Tensor
-
-
 def forward_kinematics(root: torch.Tensor, local: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Global rotations (B, J, 3, 3) and points (B, 26, 3) relative to the pelvis, in the frame
     the root rotation maps the body into. `local[:, 0]` is ignored (the root is `root`)."""
@@ -299,9 +292,7 @@ def fit(root0: torch.Tensor, local0: torch.Tensor, labels2d: torch.Tensor, valid
     idx = torch.tensor([P[n] for n in label_points])
     lab, vis = labels2d.to(dt), valid2d.to(dt)
     # Torso size (px) from the labels: for normalising residuals and the scale's start.
-    torso = _label_torso(lab, vis, label_points)
-    cam_s = torch.ones(B, dtype=dt)
-    cam_t = torch.zeros(B, 2, dtype=dt)
+    torso = label_torso(lab, vis, label_points)
     with torch.no_grad():
         _, pts0 = forward_kinematics(root0.to(dt), local0.to(dt))
         cam_s, cam_t = _solve_camera(pts0[:, idx, :2], lab, vis)
@@ -342,7 +333,7 @@ def fit(root0: torch.Tensor, local0: torch.Tensor, labels2d: torch.Tensor, valid
             'limit_excess_deg': torch.rad2deg(limit_excess.max(-1).values), 'loss': per_pose.detach()}
 
 
-def _label_torso(lab: torch.Tensor, vis: torch.Tensor, names: list[str]) -> torch.Tensor:
+def label_torso(lab: torch.Tensor, vis: torch.Tensor, names: list[str]) -> torch.Tensor:
     """Per pose, a torso size in px: neck to hip-centre where labelled, else half the labels'
     bounding-box diagonal / 2.5 (a stand-in of the same magnitude)."""
     i = {n: k for k, n in enumerate(names)}

@@ -149,6 +149,7 @@ export class ExampleGenerator {
   private readonly backgrounds: BackgroundEntry[];
   private readonly backgroundCache: Backgrounds;
   private readonly textureCache = new Map<string, Promise<THREE.DataTexture>>();
+  private clipCacheShard = '';
   private readonly clipCache = new Map<string, { clip: MotionClip; frames: number[] }>();
   private pool: (Identity | null)[] = [];
   private readonly pools = {
@@ -352,7 +353,13 @@ export class ExampleGenerator {
     seed: number,
     shard: number,
   ) {
-    const key = `${seed}/${this.options.split}/${shard}/${kind}`;
+    const shardKey = `${seed}/${this.options.split}/${shard}`;
+    const key = `${shardKey}/${kind}`;
+    // Loaded clips live for one shard; mocap and galleries share the cache.
+    if (kind !== 'backgrounds' && this.clipCacheShard !== shardKey) {
+      this.clipCache.clear();
+      this.clipCacheShard = shardKey;
+    }
     const pool = this.pools[kind];
     if (pool.key !== key) {
       const all: readonly (MotionCatalogEntry | BackgroundEntry)[] =
@@ -365,7 +372,6 @@ export class ExampleGenerator {
         kind === 'backgrounds' ? this.options.backgroundsPerShard : this.options.clipsPerShard;
       pool.items = distinctIndices(createRng(key), all.length, n).map((i) => all[i]!);
       pool.key = key;
-      if (kind !== 'backgrounds') this.clipCache.clear();
     }
     return pool.items as K extends 'backgrounds' ? BackgroundEntry[] : MotionCatalogEntry[];
   }
