@@ -39,6 +39,17 @@ export function loadRuntime(): Promise<Runtime> {
   return runtime;
 }
 
+/** Creates the output folder through the runtime's one helper; a refusal is an input error. */
+export async function outputFolder(path: string): Promise<string> {
+  const rt = await loadRuntime();
+  try {
+    return rt.ensureDirectory(path);
+  } catch (e) {
+    if (e instanceof rt.DirectoryError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
 /**
  * The runtime's detector errors are one line of diagnosis, a blank line, then how to install
  * the file: split them (the CLI prints the first as the error line), and replace the line

@@ -57,6 +57,20 @@ function metrabs(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<Run> {
 const toy = ['--model', MODEL, '--detector', DETECTOR, '--no-suppress-implausible'];
 
 describe.concurrent('metrabs without a model (fast paths)', { timeout: 60_000 }, () => {
+  it('--out on a kernel file system (/proc/x) fails at once, before the model loads', async () => {
+    const street = fileURLToPath(new URL('../../../samples/synthetic-street.jpg', import.meta.url));
+    const started = Date.now();
+    const r = await metrabs(['detect', street, '--model', '/nonexistent/model', '--out', '/proc/x']);
+    expect(r.code, r.stderr).toBe(3);
+    expectOneLineError(r, /cannot create the output folder \/proc\/x: \/proc is a kernel file system/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const file = join(tmp, 'out-is-a-file');
+    writeFileSync(file, 'x');
+    const f = await metrabs(['detect', street, '--model', '/nonexistent/model', '--out', join(file, 'sub')]);
+    expect(f.code, f.stderr).toBe(3);
+    expectOneLineError(f, /is a file, not a folder/);
+  });
+
   it('--help lists the commands and the exit codes', async () => {
     const r = await metrabs(['--help']);
     expect(r.code).toBe(0);
@@ -196,6 +210,15 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
       expect(existsSync(join(dir, 'broken.json'))).toBe(false);
     },
   );
+
+  it.skipIf(!haveData)('an empty file → one error line that names it once', async () => {
+    const empty = join(tmp, 'empty.jpg');
+    writeFileSync(empty, '');
+    const r = await metrabs(['detect', empty, ...toy, '--num-aug', '1', '--out', join(tmp, 'o-e')]);
+    expect(r.code, r.stderr).toBe(3);
+    expectOneLineError(r, /^metrabs: error: cannot decode image \S*empty\.jpg: the file is empty$/);
+    expect(r.stderr.match(/cannot decode image/g)).toHaveLength(1);
+  });
 
   it.skipIf(!haveData)('without --model, the shipped models/default is used', async () => {
     const r = await metrabs(['detect', blank, '--detector', DETECTOR, '--num-aug', '1', '--json']);

@@ -37,6 +37,15 @@ describe.concurrent('metrabs synth: bad input', { timeout: 120_000 }, () => {
     oneError(r.stderr, /asset folder \/nonexistent\/assets does not exist/);
   });
 
+  it('a file passed as --assets → exit 3 saying it is a file, not a folder', async () => {
+    const file = join(tmp, 'assets-file');
+    writeFileSync(file, 'x');
+    const r = await metrabs(['synth', '--out', join(tmp, 'af'), '--count', '1', '--assets', file]);
+    expect(r.code).toBe(3);
+    oneError(r.stderr, /asset folder \S*assets-file is a file, not a folder/);
+    expect(r.stderr).not.toMatch(/does not exist/);
+  });
+
   it('an unknown split or a bad count → exit 2', async () => {
     const a = await metrabs(['synth', '--split', 'dev', '--out', join(tmp, 'b')]);
     expect(a.code).toBe(2);

@@ -9,6 +9,7 @@ import { Pose3DEstimator } from './estimator.js';
 import { loadModelPackage } from './model-package-node.js';
 
 export { readCameraFile } from './camera-file-node.js';
+export { DirectoryError, ensureDirectory } from './directories-node.js';
 export {
   DEFAULT_MODEL_DIR,
   DEFAULT_MODEL_PACKAGE,

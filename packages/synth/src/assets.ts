@@ -21,7 +21,14 @@ export const DEFAULT_ASSET_ROOT = resolve(here, '../../../../shared/data');
  */
 export function resolveAssetRoot(explicit?: string): string {
   const root = resolve(explicit ?? process.env.METRABS_ASSETS ?? DEFAULT_ASSET_ROOT);
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
+  if (existsSync(root) && !statSync(root).isDirectory()) {
+    throw new SynthError(
+      'missing-assets',
+      `asset folder ${root} is a file, not a folder; pass --assets DIR or set METRABS_ASSETS ` +
+        '(it must hold body/makehuman, mocap/ and backgrounds/ as described in docs/synth.md)',
+    );
+  }
+  if (!existsSync(root)) {
     throw new SynthError(
       'missing-assets',
       `asset folder ${root} does not exist; pass --assets DIR or set METRABS_ASSETS ` +

@@ -15,6 +15,7 @@ import {
   checkSkeleton,
   detectPoses,
   loadRuntime,
+  outputFolder,
   type ModelOptions,
   openEstimator,
   poseOptions,
@@ -67,6 +68,9 @@ export async function runDetect(
 ): Promise<ExitCode> {
   checkInputFiles(images);
   const camera = await cameraFromOptions(options);
+  const writeFiles = !options.json;
+  // The output folder is made (or refused) before the model loads: a bad --out fails at once.
+  const outDir = writeFiles ? await outputFolder(options.out) : resolve(options.out);
   const started = performance.now();
   const { estimator, info } = await openEstimator(options);
   const skeleton = checkSkeleton(estimator, options.skeleton);
@@ -77,15 +81,6 @@ export async function runDetect(
     `metrabs: model ${info.dir} (${info.backbone}, ${info.skeleton}) loaded in ${seconds(performance.now() - started)}\n`,
   );
 
-  const outDir = resolve(options.out);
-  const writeFiles = !options.json;
-  if (writeFiles) {
-    try {
-      mkdirSync(outDir, { recursive: true });
-    } catch (e) {
-      throw new CliError(`cannot create the output directory ${outDir}: ${oneLine(e)}`, EXIT.input);
-    }
-  }
   const stems = outputStems(images);
   let failures = 0;
   const sheetPairs: Buffer[][] = [];
@@ -95,7 +90,12 @@ export async function runDetect(
     try {
       image = await rt.loadImage(path);
     } catch (e) {
-      io.stderr(`metrabs: error: cannot decode image ${path}: ${oneLine(e)}\n`);
+      // The runtime's ImageError already reads "cannot decode image <path>: <reason>".
+      const message = oneLine(e);
+      const line = message.startsWith('cannot decode image')
+        ? message
+        : `cannot decode image ${path}: ${message}`;
+      io.stderr(`metrabs: error: ${line}\n`);
       failures++;
       continue;
     }

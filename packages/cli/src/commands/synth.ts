@@ -145,15 +145,17 @@ export async function runSynthPreview(options: PreviewOptions, io: Io): Promise<
       galleryShare: options.poseShare,
     });
     const examples = [];
+    // On a terminal one line is rewritten in place; in a log each count is a line of its own.
+    const tty = process.stderr.isTTY === true;
     try {
       for (let i = 0; i < options.count; i++) {
         // One shard per image: each gets its own bodies, clips and photos, for a varied sheet.
         examples.push(await generator.generate(options.seed, i, i, String(i).padStart(6, '0')));
-        io.stderr(`\rpreview: ${i + 1}/${options.count}`);
+        io.stderr(tty ? `\rpreview: ${i + 1}/${options.count}` : `preview: ${i + 1}/${options.count}\n`);
       }
     } finally {
       generator.dispose();
-      io.stderr('\n');
+      if (tty) io.stderr('\n');
     }
     const png = await synth.contactSheet(examples, { columns: options.columns ?? 4 });
     try {

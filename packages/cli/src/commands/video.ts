@@ -25,6 +25,7 @@ import {
   checkSkeleton,
   detectPoses,
   loadRuntime,
+  outputFolder,
   type ModelOptions,
   openEstimator,
   poseOptions,
@@ -55,6 +56,7 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   const camera = await cameraFromOptions(options);
   const ffmpeg = findFfmpeg(options.ffmpeg);
   const info = probeVideo(ffmpeg.path, file);
+  const outDir = await outputFolder(options.out);
   const { estimator, info: model } = await openEstimator(options);
   const rt = await loadRuntime();
   const skeleton = checkSkeleton(estimator, options.skeleton);
@@ -62,12 +64,6 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   const every = options.every ?? 1;
   const alpha = options.smooth ?? 1;
 
-  const outDir = resolve(options.out);
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (e) {
-    throw new CliError(`cannot create the output directory ${outDir}: ${oneLine(e)}`, EXIT.input);
-  }
   const stem = join(outDir, outputStems([file])[0]!);
   const jsonlPath = `${stem}.jsonl`;
   const metaPath = `${stem}.meta.json`;
