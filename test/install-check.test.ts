@@ -37,7 +37,9 @@ const ORT_BINDING = `node_modules/onnxruntime-node/bin/napi-v6/${process.platfor
 describe('install scripts', () => {
   it('every dependency with an install script in the lockfile is reviewed in allowScripts', () => {
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
-    const withScripts = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>)
+    const withScripts = Object.entries(
+      lock.packages as Record<string, { hasInstallScript?: boolean }>,
+    )
       .filter(([path, p]) => path !== '' && p.hasInstallScript)
       .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
     expect(withScripts.length).toBeGreaterThan(0);
@@ -72,7 +74,9 @@ describe('install scripts', () => {
       fakeTree({ 'node_modules/onnxruntime-node/package.json': '{"name":"onnxruntime-node"}' }),
     );
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/onnxruntime-node is installed but .*onnxruntime_binding\.node is missing/);
+    expect(bad.stderr).toMatch(
+      /onnxruntime-node is installed but .*onnxruntime_binding\.node is missing/,
+    );
     const ok = check(
       fakeTree({
         'node_modules/onnxruntime-node/package.json': '{"name":"onnxruntime-node"}',

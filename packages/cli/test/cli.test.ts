@@ -57,16 +57,62 @@ function metrabs(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<Run> {
 const toy = ['--model', MODEL, '--detector', DETECTOR, '--no-suppress-implausible'];
 
 describe.concurrent('metrabs without a model (fast paths)', { timeout: 60_000 }, () => {
+  it('an absurd camera file is rejected in plain words before the model loads', async () => {
+    const street = fileURLToPath(new URL('../../../samples/synthetic-street.jpg', import.meta.url));
+    const cam = join(tmp, 'absurd-camera.json');
+    writeFileSync(
+      cam,
+      JSON.stringify({
+        intrinsic_matrix: [
+          [500, 0, 1e9],
+          [0, 500, -1e9],
+          [0, 0, 1],
+        ],
+      }),
+    );
+    const r = await metrabs([
+      'detect',
+      street,
+      '--model',
+      '/nonexistent/model',
+      '--intrinsics',
+      cam,
+    ]);
+    expect(r.code, r.stderr).toBe(3);
+    expectOneLineError(
+      r,
+      /the principal point \(cx = 1000000000, cy = -1000000000\) lies far outside any image/,
+    );
+    expect(r.stderr).not.toMatch(/model|determinant/);
+  });
+
   it('--out on a kernel file system (/proc/x) fails at once, before the model loads', async () => {
     const street = fileURLToPath(new URL('../../../samples/synthetic-street.jpg', import.meta.url));
     const started = Date.now();
-    const r = await metrabs(['detect', street, '--model', '/nonexistent/model', '--out', '/proc/x']);
+    const r = await metrabs([
+      'detect',
+      street,
+      '--model',
+      '/nonexistent/model',
+      '--out',
+      '/proc/x',
+    ]);
     expect(r.code, r.stderr).toBe(3);
-    expectOneLineError(r, /cannot create the output folder \/proc\/x: \/proc is a kernel file system/);
+    expectOneLineError(
+      r,
+      /cannot create the output folder \/proc\/x: \/proc is a kernel file system/,
+    );
     expect(Date.now() - started).toBeLessThan(30_000);
     const file = join(tmp, 'out-is-a-file');
     writeFileSync(file, 'x');
-    const f = await metrabs(['detect', street, '--model', '/nonexistent/model', '--out', join(file, 'sub')]);
+    const f = await metrabs([
+      'detect',
+      street,
+      '--model',
+      '/nonexistent/model',
+      '--out',
+      join(file, 'sub'),
+    ]);
     expect(f.code, f.stderr).toBe(3);
     expectOneLineError(f, /is a file, not a folder/);
   });

@@ -104,3 +104,53 @@ export function undistortPoints(
   }
   return out;
 }
+
+/** How a distortion behaves over an image (see `distortionOverImage`). */
+export interface DistortionOverImage {
+  /** First normalised radius where the distorted point stops moving outward; null if never. */
+  foldRadius: number | null;
+  /** Smallest and largest ratio of distorted to undistorted distance from the centre. */
+  minStretch: number;
+  maxStretch: number;
+}
+
+/**
+ * Walks outward from the centre along the rays to the four corners (`cornerDirections`, flat
+ * x, y pairs) up to normalised distance `maxRadius`, and reports where the distortion stops
+ * being one-to-one (the distorted point stops moving outward, or turns non-finite) and how far
+ * it stretches or shrinks the distance from the centre. A real lens grows steadily and moves
+ * points by tens of percent at most.
+ */
+export function distortionOverImage(
+  coeffs: Float64Array,
+  cornerDirections: ArrayLike<number>,
+  maxRadius: number,
+  samples = 512,
+): DistortionOverImage {
+  const point = new Float64Array(2);
+  let foldRadius: number | null = null;
+  let minStretch = 1;
+  let maxStretch = 1;
+  for (let d = 0; d < cornerDirections.length; d += 2) {
+    const ux = cornerDirections[d]!;
+    const uy = cornerDirections[d + 1]!;
+    const norm = Math.hypot(ux, uy);
+    if (!(norm > 0)) continue;
+    let previous = 0;
+    for (let s = 1; s <= samples; s++) {
+      const r = (maxRadius * s) / samples;
+      point[0] = (ux / norm) * r;
+      point[1] = (uy / norm) * r;
+      distortPoints(point, coeffs, point);
+      const reach = (point[0]! * ux + point[1]! * uy) / norm;
+      if (!Number.isFinite(reach) || reach <= previous) {
+        if (foldRadius === null || r < foldRadius) foldRadius = r;
+        break;
+      }
+      minStretch = Math.min(minStretch, reach / r);
+      maxStretch = Math.max(maxStretch, reach / r);
+      previous = reach;
+    }
+  }
+  return { foldRadius, minStretch, maxStretch };
+}

@@ -38,6 +38,8 @@ export {
 } from './crop.js';
 export {
   DISTORTION_COEFF_COUNT,
+  type DistortionOverImage,
+  distortionOverImage,
   distortPoints,
   hasDistortion,
   toDistortionCoeffs,

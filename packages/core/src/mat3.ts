@@ -112,7 +112,8 @@ export function det3(m: Mat3): number {
 
 /**
  * Inverse of a 3×3 matrix. Throws `singular` when the matrix is (numerically) not
- * invertible, judged relative to the size of its entries.
+ * invertible: a zero or non-finite determinant, or an inverse that does not reproduce the
+ * identity to 1e-6.
  */
 export function invert3(m: Mat3, what = 'matrix', out: Mat3 = new Float64Array(9)): Mat3 {
   const a = m[0]!,
@@ -128,9 +129,7 @@ export function invert3(m: Mat3, what = 'matrix', out: Mat3 = new Float64Array(9
   const B = -(d * i - f * g);
   const C = d * h - e * g;
   const det = a * A + b * B + c * C;
-  let scale = 0;
-  for (let k = 0; k < 9; k++) scale = Math.max(scale, Math.abs(m[k]!));
-  if (!Number.isFinite(det) || Math.abs(det) <= 1e-12 * scale * scale * scale) {
+  if (!Number.isFinite(det) || det === 0) {
     throw new GeometryError(
       'singular',
       `${what} is singular (determinant ${det}) and cannot be inverted`,
@@ -146,6 +145,26 @@ export function invert3(m: Mat3, what = 'matrix', out: Mat3 = new Float64Array(9
   out[6] = C * inv;
   out[7] = -(a * h - b * g) * inv;
   out[8] = (a * e - b * d) * inv;
+  // Judged by the result, not by the determinant's size relative to the entries: a camera
+  // matrix with its principal point at 1e9 px has a "tiny" determinant by that measure yet
+  // inverts exactly. The inverse must reproduce the identity to 1e-6 (condition number up to
+  // about 1e10); nearly singular matrices fail here, and so do non-finite results.
+  const src = [a, b, c, d, e, f, g, h, i];
+  let worst = 0;
+  for (let row = 0; row < 3; row++) {
+    for (let col = 0; col < 3; col++) {
+      let sum = 0;
+      for (let k = 0; k < 3; k++) sum += src[row * 3 + k]! * out[k * 3 + col]!;
+      const error = Math.abs(sum - (row === col ? 1 : 0));
+      if (!(error <= worst)) worst = Number.isNaN(error) ? Number.POSITIVE_INFINITY : error;
+    }
+  }
+  if (!(worst <= 1e-6)) {
+    throw new GeometryError(
+      'singular',
+      `${what} is singular (determinant ${det}) and cannot be inverted`,
+    );
+  }
   return out;
 }
 

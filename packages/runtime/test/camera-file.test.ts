@@ -138,3 +138,73 @@ describe('camera file', () => {
     expect(readCameraFile(good).intrinsicMatrix).toEqual(K);
   });
 });
+
+describe('camera file: absurd intrinsics and distortion, in plain words', () => {
+  const reject = (json: unknown, pattern: RegExp) => {
+    let caught: unknown;
+    try {
+      parseCameraJson(json, 'cam.json');
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(CameraFileError);
+    expect((caught as Error).message).toMatch(pattern);
+    expect((caught as Error).message).not.toMatch(/determinant/);
+  };
+
+  it('a principal point at ±1e9 px is named as such, not "singular (determinant 250000)"', () => {
+    reject(
+      {
+        intrinsic_matrix: [
+          [500, 0, 1e9],
+          [0, 500, -1e9],
+          [0, 0, 1],
+        ],
+      },
+      /^cam\.json: "intrinsic_matrix": the principal point \(cx = 1000000000, cy = -1000000000\) lies far outside any image/,
+    );
+  });
+
+  it('an absurd focal length and a skew larger than it are rejected', () => {
+    reject(
+      {
+        intrinsic_matrix: [
+          [1e12, 0, 320],
+          [0, 1e12, 240],
+          [0, 0, 1],
+        ],
+      },
+      /focal length .* is absurdly long/,
+    );
+    reject(
+      {
+        intrinsic_matrix: [
+          [500, 1e5, 320],
+          [0, 500, 240],
+          [0, 0, 1],
+        ],
+      },
+      /skew K\[0\]\[1\] = 100000 is larger than the focal length/,
+    );
+  });
+
+  it('absurd (k1 = 50, k2 = −300, k3 = 1000) or folding distortion is rejected', () => {
+    reject(
+      { intrinsic_matrix: K, distortion_coeffs: [50, -300, 0, 0, 1000] },
+      /"distortion_coeffs" would move points to 5\.42× their distance from the image centre/,
+    );
+    reject({ intrinsic_matrix: K, distortion_coeffs: [-3, 0, 0, 0, 0] }, /fold the image back/);
+  });
+
+  it('real-lens distortion is accepted', () => {
+    for (const coeffs of [
+      [0.1, -0.05, 0, 0, 0],
+      [-0.28, 0.07, 0.001, -0.0005, 0],
+      [0, 0, 0, 0, 0],
+    ]) {
+      expect(
+        parseCameraJson({ intrinsic_matrix: K, distortion_coeffs: coeffs }, 'c').distortionCoeffs,
+      ).toEqual(coeffs);
+    }
+  });
+});

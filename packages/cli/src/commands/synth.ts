@@ -151,7 +151,9 @@ export async function runSynthPreview(options: PreviewOptions, io: Io): Promise<
       for (let i = 0; i < options.count; i++) {
         // One shard per image: each gets its own bodies, clips and photos, for a varied sheet.
         examples.push(await generator.generate(options.seed, i, i, String(i).padStart(6, '0')));
-        io.stderr(tty ? `\rpreview: ${i + 1}/${options.count}` : `preview: ${i + 1}/${options.count}\n`);
+        io.stderr(
+          tty ? `\rpreview: ${i + 1}/${options.count}` : `preview: ${i + 1}/${options.count}\n`,
+        );
       }
     } finally {
       generator.dispose();
