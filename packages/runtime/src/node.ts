@@ -9,7 +9,6 @@ import { Pose3DEstimator } from './estimator.js';
 import { loadModelPackage } from './model-package-node.js';
 
 export { readCameraFile } from './camera-file-node.js';
-export { DirectoryError, ensureDirectory } from './directories-node.js';
 export {
   DEFAULT_MODEL_DIR,
   DEFAULT_MODEL_PACKAGE,
@@ -34,6 +33,7 @@ export {
   loadYoloxDetector,
   resolveDetectorPath,
 } from './detector-node.js';
+export { DirectoryError, ensureDirectory } from './directories-node.js';
 export { ImageError, loadImage, saveRgbPng } from './image-node.js';
 export * from './index.js';
 export { type LoadModelOptions, loadModelPackage } from './model-package-node.js';

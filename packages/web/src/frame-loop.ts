@@ -95,7 +95,9 @@ export class FrameLoop {
     const kind = source.kind;
     void (async () => {
       try {
-        const bitmap = await createImageBitmap(video);
+        const bitmap = await this.grabFrame(video);
+        // No frame: the media element's own error (the "Cannot play this video" banner) says why.
+        if (bitmap === null) return;
         const outcome = await this.worker.processFrame(bitmap, options);
         // A result of a source closed meanwhile is dropped.
         if (source.kind === kind) this.results.show(outcome, undefined, options);
@@ -108,6 +110,30 @@ export class FrameLoop {
         }
       }
     })();
+  }
+
+  /**
+   * The frame on screen, or null when the browser cannot give one (a truncated or undecodable
+   * video); a failure the media element does not report itself gets a plain-words message.
+   */
+  private async grabFrame(video: HTMLVideoElement): Promise<ImageBitmap | null> {
+    try {
+      return await createImageBitmap(video);
+    } catch {
+      // The video's error event may follow the failed grab: give it a moment to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (video.error === null && this.source.kind === 'video') {
+        this.messages.show(
+          'error',
+          'Cannot read this video',
+          [
+            'The browser could not give a picture of the current frame; the file may be truncated or use an unsupported codec. Try MP4 (H.264) or WebM.',
+          ],
+          'frame',
+        );
+      }
+      return null;
+    }
   }
 
   /** Runs the current still image `n` times back to back; frames/s over the whole loop. */

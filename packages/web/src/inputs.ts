@@ -8,6 +8,9 @@ import type { FrameLoop } from './frame-loop.js';
 import type { MessageBoard } from './messages.js';
 import type { ResultsView } from './results-view.js';
 
+/** Videos at most this long (one frame, or a few) play once instead of looping. */
+const MIN_LOOP_SECONDS = 0.5;
+
 export type SourceKind = 'image' | 'video' | 'camera';
 
 /** What is being processed: written here, read by the frame loop and the results. */
@@ -139,6 +142,10 @@ export class Inputs {
         this.openVideo(file);
         return;
       }
+      // The previous photo, skeleton and stats go: what is on screen must match the input.
+      this.stopSources();
+      source.kind = undefined;
+      ui.dropHint.hidden = false;
       this.messages.show(
         'error',
         'Not an image or video',
@@ -186,6 +193,10 @@ export class Inputs {
       this.stopSources();
       source.kind = undefined;
       ui.dropHint.hidden = false;
+    };
+    // A clip of one frame (or a few) would replay forever; only longer clips loop.
+    video.onloadedmetadata = () => {
+      video.loop = Number.isFinite(video.duration) && video.duration > MIN_LOOP_SECONDS;
     };
     video.onplay = () => this.frames.pump();
     video.onseeked = () => this.frames.seeked();
@@ -250,6 +261,10 @@ export class Inputs {
     video.srcObject = stream;
     ui.dropHint.hidden = true;
     this.results.clearOverlay();
+    // A clip of one frame (or a few) would replay forever; only longer clips loop.
+    video.onloadedmetadata = () => {
+      video.loop = Number.isFinite(video.duration) && video.duration > MIN_LOOP_SECONDS;
+    };
     video.onplay = () => this.frames.pump();
     video.onloadeddata = () => this.frames.pump();
     video.onseeked = null;

@@ -77,6 +77,13 @@ export class ResultsView {
     this.fpsEma = 0;
     this.shownResult = false;
     this.viewNeedsReset = true;
+    // Nothing of the old source stays on screen: picture, skeletons, 3D view, stats, people.
+    this.clearOverlay();
+    this.view3d?.update(undefined, 1, 1);
+    this.ui.stats.textContent = '';
+    this.ui.people.replaceChildren();
+    this.ui.download.disabled = true;
+    this.api.lastResult = undefined;
   }
 
   /** Recorded video/camera frames used the old settings: the download starts afresh. */

@@ -276,6 +276,11 @@ describe.skipIf(shared.skip || browserPath.skip)('web app in Chromium', () => {
     await page.goto(`${site.url}?backend=wasm&numAug=1&suppress=0`);
     expect((await waitLoaded(page)).state).toBe('ready');
 
+    // A photo first: after the bad file below, none of it may stay on screen.
+    const first = await openAndWait(page, shared.path(IMAGES[0]!));
+    expect(first.lastResult!.poses3d.length).toBeGreaterThan(0);
+    expect(await page.locator('#stats').textContent()).not.toBe('');
+
     const bad = await openAndWait(page, {
       name: 'notes.txt',
       mimeType: 'text/plain',
@@ -283,6 +288,20 @@ describe.skipIf(shared.skip || browserPath.skip)('web app in Chromium', () => {
     });
     expect(errors(bad).join('\n')).toMatch(/notes\.txt.*cannot be decoded/);
     expect(await page.locator('.message.error').isVisible()).toBe(true);
+    expect(bad.lastResult).toBeUndefined();
+    expect(await page.locator('#stats').textContent()).toBe('');
+    const overlay = await page.evaluate(() => {
+      const c = document.querySelector('#overlay') as HTMLCanvasElement;
+      return [c.width, c.height];
+    });
+    expect(overlay).toEqual([1, 1]);
+
+    // The page has an icon: no /favicon.ico 404.
+    const icon = await page.evaluate(() =>
+      document.querySelector('link[rel="icon"]')?.getAttribute('href'),
+    );
+    expect(icon).toBeTruthy();
+    expect((await fetch(new URL(icon!, site.url))).status).toBe(200);
 
     // Camera: a (fake) camera exists, but this context has no permission: the browser denies it.
     await page.click('#camera-button');

@@ -25,9 +25,9 @@ import {
   checkSkeleton,
   detectPoses,
   loadRuntime,
-  outputFolder,
   type ModelOptions,
   openEstimator,
+  outputFolder,
   poseOptions,
   settingsRecord,
 } from '../pipeline.js';
