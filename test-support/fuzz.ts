@@ -188,21 +188,21 @@ export function mutatedImage(seeds: Uint8Array[]): fc.Arbitrary<Uint8Array> {
     .map(([which, mutations, random]) => {
       let bytes = Uint8Array.from(seeds[which]!);
       for (const m of mutations) {
-        if (m.kind === 'truncate') bytes = bytes.subarray(0, Math.floor(bytes.length * m.at));
-        else if (m.kind === 'flip')
-          for (const [i, v] of m.at)
+        if (m.kind === 'truncate') {
+          bytes = bytes.subarray(0, Math.floor(bytes.length * m.at));
+        } else if (m.kind === 'flip') {
+          for (const [i, v] of m.at) {
             if (bytes.length > 0) bytes[i % bytes.length] = v;
-            else if (m.kind === 'header') {
-              // Header bytes set to 0xff etc.: declared sizes become huge or zero.
-              for (let i = m.at; i < Math.min(bytes.length, m.at + 4); i++) bytes[i] = m.value;
-            } else if (m.kind === 'insert') {
-              const at = bytes.length === 0 ? 0 : m.at % bytes.length;
-              bytes = Uint8Array.from([
-                ...bytes.subarray(0, at),
-                ...m.bytes,
-                ...bytes.subarray(at),
-              ]);
-            } else bytes = random;
+          }
+        } else if (m.kind === 'header') {
+          // Header bytes set to 0xff etc.: declared sizes become huge or zero.
+          for (let i = m.at; i < Math.min(bytes.length, m.at + 4); i++) bytes[i] = m.value;
+        } else if (m.kind === 'insert') {
+          const at = bytes.length === 0 ? 0 : m.at % bytes.length;
+          bytes = Uint8Array.from([...bytes.subarray(0, at), ...m.bytes, ...bytes.subarray(at)]);
+        } else {
+          bytes = random;
+        }
       }
       return bytes;
     });
