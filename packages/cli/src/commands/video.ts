@@ -6,7 +6,7 @@
  */
 
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DropReason } from '@metrabs/core';
 import { PoseTracker } from '@metrabs/runtime';
