@@ -3,9 +3,11 @@ importer: validation only; rebuilding the network and exporting are not done yet
 
 A release directory holds:
     ckpt.pt                     state dict: `backbone.*` and `heatmap_heads.conv_final.{weight,bias}`
-                                (1x1 conv with J + depth*J output channels, 3D part depth-major)
-    config.yaml                 flags: backbone, proc_side, depth, box_size_m, centered_stride, ...
-    joint_info.npz              the release's full joint set
+                                (1x1 conv with J + depth*J output channels, 3D part depth-major);
+                                the backbone is Sequential(preprocessing, features): `backbone.1.*`
+    config.yaml                 flags: backbone, proc_side, stride_test, depth, box_size_mm,
+                                centered_stride, legacy_centered_stride_bug, ...
+    joint_info.npz              the release's full joint set (joint_names, joint_edges)
     skeleton_infos.pkl          per-skeleton joint names/edges
     joint_transform_matrix.npy  linear map from the full joint set to the skeletons' joints
 
@@ -38,7 +40,15 @@ class ReleaseInfo:
     depth: int
     num_joints: int
     feature_channels: int
+    stride_test: int
+    box_size_mm: float
+    #: Backbone strides shifted so receptive-field centres are symmetric [centered_stride].
     centered_stride: bool
+    #: The releases' mapping adds stride/2 to heatmap coordinates without shifting the backbone
+    #: [legacy_centered_stride_bug]; our `centered_stride` does both, so an importer must keep them apart.
+    legacy_stride_offset: bool
+    joint_names: list[str]
+    joint_edges: np.ndarray  # [E, 2]
     config: dict[str, Any]
     joint_transform: np.ndarray  # [J, K]
 
@@ -96,6 +106,19 @@ def read_release(directory: str | Path) -> ReleaseInfo:
     if not any(k.startswith('backbone.') for k in state):
         raise ReleaseError('ckpt.pt: no backbone.* weights')
 
+    with np.load(root / 'joint_info.npz') as info:
+        if 'joint_names' not in info or 'joint_edges' not in info:
+            raise ReleaseError(f'joint_info.npz: expected arrays joint_names and joint_edges, '
+                               f'found {", ".join(info.files) or "none"}')
+        joint_names = [str(n) for n in info['joint_names']]
+        joint_edges = np.asarray(info['joint_edges'])
+    if len(joint_names) != num_joints:
+        raise ReleaseError(f'joint_info.npz: {len(joint_names)} joint names, but the checkpoint\'s head '
+                           f'predicts {num_joints} joints')
+    if joint_edges.size and (joint_edges.ndim != 2 or joint_edges.shape[1] != 2
+                             or joint_edges.min() < 0 or joint_edges.max() >= num_joints):
+        raise ReleaseError(f'joint_info.npz: joint_edges must be [E, 2] indices below {num_joints}')
+
     transform = np.load(root / 'joint_transform_matrix.npy')
     if transform.ndim != 2 or transform.shape[0] != num_joints:
         raise ReleaseError(f'joint_transform_matrix.npy: expected shape [{num_joints}, K] (rows = '
@@ -103,5 +126,9 @@ def read_release(directory: str | Path) -> ReleaseInfo:
 
     return ReleaseInfo(backbone=backbone, proc_side=proc_side, depth=depth, num_joints=num_joints,
                        feature_channels=int(weight.shape[1]),
-                       centered_stride=bool(config.get('centered_stride', True)),
+                       stride_test=_int_flag(config, 'stride_test', 1, 64),
+                       box_size_mm=float(config.get('box_size_mm', 2200)),
+                       centered_stride=bool(config.get('centered_stride', False)),
+                       legacy_stride_offset=bool(config.get('legacy_centered_stride_bug', False)),
+                       joint_names=joint_names, joint_edges=joint_edges,
                        config=config, joint_transform=transform)
