@@ -22,4 +22,9 @@ if ! apt_install_missing "the browser tests" chromium; then
   [ "${CI:-}" = "true" ] && exit 1
 fi
 
+# The batch queue (packages/server, BullMQ): its tests start a private Debian redis-server.
+if ! apt_install_missing "the batch queue tests" redis-server; then
+  [ "${CI:-}" = "true" ] && exit 1
+fi
+
 bash "$here/training/setup-env.sh"
