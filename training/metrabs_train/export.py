@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checkpoint import load_checkpoint, runs_behind, save_weights
+from .checkpoint import load_checkpoint, load_weights, runs_behind, save_weights
 from .config import TrainConfig, _from_dict, to_dict
 from .model import MetrabsNet
 
@@ -27,13 +27,26 @@ SKELETONS_JSON = Path(__file__).resolve().parents[2] / 'fixtures' / 'skeletons.j
 
 def load_trained_model(checkpoint_path: str | Path, *, dilate_last_stage: bool = False
                        ) -> tuple[MetrabsNet, TrainConfig, dict[str, Any]]:
-    ckpt = load_checkpoint(Path(checkpoint_path))
-    cfg = _from_dict(TrainConfig, ckpt['config'])
-    skeleton = ckpt['skeleton']
+    """A run's checkpoint.pt, or a package's weights.pt (float16, no run config: its history
+    already lists every run behind it, and the last run's dataset stands for the data)."""
+    path = Path(checkpoint_path)
+    ckpt = load_checkpoint(path)
+    if isinstance(ckpt, dict) and ckpt.get('kind') == 'metrabs-weights':
+        weights = load_weights(path)
+        history = weights['history']
+        cfg = _from_dict(TrainConfig, {'model': weights['model_config'],
+                                       'dataset': history[-1].get('dataset', '') if history else ''})
+        state, skeleton = weights['model'], weights['skeleton']
+        step = history[-1].get('steps', 0) if history else 0
+    else:
+        if not isinstance(ckpt, dict) or 'config' not in ckpt or 'model' not in ckpt:
+            raise RuntimeError(f'{path} is neither a training checkpoint nor a weights.pt')
+        cfg = _from_dict(TrainConfig, ckpt['config'])
+        state, skeleton, step, history = ckpt['model'], ckpt['skeleton'], ckpt['step'], runs_behind(ckpt)
     model = MetrabsNet(cfg.model, len(skeleton['joint_names']), dilate_last_stage=dilate_last_stage)
-    model.load_state_dict(ckpt['model'])
+    model.load_state_dict(state)
     model.eval()
-    return model, cfg, dict(skeleton=skeleton, step=ckpt['step'], history=runs_behind(ckpt))
+    return model, cfg, dict(skeleton=skeleton, step=step, history=history)
 
 
 def export_onnx(model: MetrabsNet, path: Path, opset: int = 17) -> None:

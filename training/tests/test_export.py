@@ -58,3 +58,7 @@ def test_missing_or_corrupt_checkpoint_gives_a_clear_error(tmp_path):
     bad.write_bytes(b'not a checkpoint')
     with pytest.raises(RuntimeError, match='cannot read checkpoint'):
         export_package(bad, tmp_path / 'pkg')
+    foreign = tmp_path / 'foreign.pt'
+    torch.save({'step': 3}, foreign)
+    with pytest.raises(RuntimeError, match='neither a training checkpoint nor a weights.pt'):
+        export_package(foreign, tmp_path / 'pkg')

@@ -222,6 +222,10 @@ def test_warm_start_continues_from_exported_weights(toy, tmp_path):
     train(cfg, tmp_path / 'second', show_progress=False)
     desc = export_package(tmp_path / 'second' / 'checkpoint.pt', tmp_path / 'pkg2')
     assert [r['steps'] for r in desc['training']['history']] == [3, 2]
+    # A package's weights.pt exports again (e.g. committed warm-start weights), same history.
+    again = export_package(weights, tmp_path / 'pkg3')
+    assert [r['steps'] for r in again['training']['history']] == [3]
+    assert again['export_check']['max_abs_diff_mm'] < 0.05
     with pytest.raises(RuntimeError, match='cannot read checkpoint'):
         train(_config(toy, steps=1, init_weights=str(tmp_path / 'no-such.pt')),
               tmp_path / 'missing', show_progress=False)
