@@ -120,7 +120,10 @@ def test_trunk_is_a_stride_32_backbone_that_trains(model_file):
     rgb = torch.rand(1, 3, 64, 64)
     normalised = (rgb - features.mean) / features.std
     with torch.no_grad():
-        assert torch.allclose(features.eval()(normalised), features.trunk(rgb), atol=1e-5)
+        diff = (features.eval()(normalised) - features.trunk(rgb)).abs().max()
+    # Outputs reach 6 (ReLU6) after 47 convolutions: the float32 round trip of the
+    # normalisation leaves ~1e-5 there, depending on the BLAS kernels of the machine.
+    assert float(diff) < 1e-4, diff
 
 
 def _one_channel_linear(trunk: nn.Module) -> nn.Module:
