@@ -1,7 +1,12 @@
 /**
  * Benchmark: end-to-end inference with ONNX Runtime (onnxruntime-node) on this machine.
  *
- *   npx tsx bench/inference.ts [--quick]
+ *   npx tsx bench/inference.ts [--quick] [--official]
+ *
+ * `--official` times imported official-release architectures instead (issue 19): random-weight
+ * releases in the metrabs_pytorch layout (EfficientNetV2-S at 256², -L at 384²), imported once
+ * with `metrabs_train.import_official` into /tmp/metrabs-bench-cache/official-*; network alone
+ * at batch 1 and 8 with the default threads, and end to end with one person.
  *
  * 1. The crop network alone (`CropModel.predict` on random crops), crops/s at batch sizes
  *    1, 8 and 32, with ONNX Runtime's default number of threads and with 1 thread, for the
@@ -43,6 +48,7 @@ import {
 import { loadImage, loadModelPackage, loadYoloxDetector } from '@metrabs/runtime/node';
 
 const QUICK = process.argv.includes('--quick');
+const OFFICIAL = process.argv.includes('--official');
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = resolve(REPO, '../shared/data');
 const DETECTOR_PATH = join(SHARED, 'detector/yolox_nano.onnx');
@@ -281,16 +287,66 @@ async function measureCalls(timeline: Timeline, fn: () => Promise<unknown>): Pro
   };
 }
 
+// Imported official-release architectures with random weights (--official) -----------------------
+
+const OFFICIAL_PACKAGES = [
+  { name: 'official-s256', label: 'official EffV2-S 256² (random)', backbone: 's', side: 256 },
+  { name: 'official-l384', label: 'official EffV2-L 384² (random)', backbone: 'l', side: 384 },
+];
+
+function ensureOfficialPackage(spec: (typeof OFFICIAL_PACKAGES)[number]): string {
+  const dir = join(CACHE, spec.name);
+  if (existsSync(join(dir, 'metrabs.json')) && existsSync(join(dir, 'model.onnx'))) return dir;
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run \`npm run setup:python\``);
+  console.log(
+    `importing a random-weight EfficientNetV2-${spec.backbone.toUpperCase()} release to ${dir} …`,
+  );
+  const release = `${dir}-release`;
+  const partial = `${dir}.partial-${process.pid}`;
+  const t0 = performance.now();
+  const steps = [
+    [
+      '-m',
+      'metrabs_train.official_synthetic',
+      '--backbone',
+      `efficientnetv2-${spec.backbone}`,
+      '--side',
+      String(spec.side),
+      '--out',
+      release,
+    ],
+    ['-m', 'metrabs_train.import_official', release, '--out', partial],
+  ];
+  for (const args of steps) {
+    const run = spawnSync(PYTHON, args, {
+      cwd: join(REPO, 'training'),
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (run.status !== 0) throw new Error(`python ${args.join(' ')} failed (exit ${run.status})`);
+  }
+  rmSync(release, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(partial, dir);
+  console.log(`  done in ${fmt((performance.now() - t0) / 1000)} s`);
+  return dir;
+}
+
 // ---------------------------------------------------------------------------------------------
 
-const models = [
-  { name: 'model-tiny', label: 'tiny (MNv3-S ×0.5, 128²)', dir: join(REPO, 'fixtures/model-tiny') },
-  { name: 'mnv3l-256', label: 'MNv3-L 256²', dir: ensureMnv3lPackage() },
-  // The shipped default model (EfficientNet-Lite0 256²), when this checkout has one.
-  ...(existsSync(join(REPO, 'models/default/metrabs.json'))
-    ? [{ name: 'default', label: 'default (Lite0 256²)', dir: join(REPO, 'models/default') }]
-    : []),
-];
+const models = OFFICIAL
+  ? OFFICIAL_PACKAGES.map((spec) => ({ ...spec, dir: ensureOfficialPackage(spec) }))
+  : [
+      {
+        name: 'model-tiny',
+        label: 'tiny (MNv3-S ×0.5, 128²)',
+        dir: join(REPO, 'fixtures/model-tiny'),
+      },
+      { name: 'mnv3l-256', label: 'MNv3-L 256²', dir: ensureMnv3lPackage() },
+      // The shipped default model (EfficientNet-Lite0 256²), when this checkout has one.
+      ...(existsSync(join(REPO, 'models/default/metrabs.json'))
+        ? [{ name: 'default', label: 'default (Lite0 256²)', dir: join(REPO, 'models/default') }]
+        : []),
+    ];
 
 console.log(
   `bench/inference.ts${QUICK ? ' --quick' : ''}: Node ${process.version}, ${new Date().toISOString()}`,
@@ -305,10 +361,10 @@ console.log(
 console.log('## Network alone (CropModel.predict, random crops)\n');
 const netRows: string[][] = [];
 for (const m of models) {
-  for (const threads of [undefined, 1]) {
+  for (const threads of OFFICIAL ? [undefined] : [undefined, 1]) {
     const model = await loadModelPackage(m.dir, { threads });
     const side = model.side;
-    for (const batch of [1, 8, 32]) {
+    for (const batch of OFFICIAL ? [1, 8] : [1, 8, 32]) {
       const crops = randomCrops(batch, side);
       for (let i = 0; i < NET_WARMUP; i++) await model.predict(crops, batch);
       const rates: number[] = [];
@@ -420,7 +476,7 @@ for (const m of models) {
   const timeline: Timeline = { predict: [], detectMs: 0 };
   const model = await loadModelPackage(m.dir);
   const estimator = new Pose3DEstimator(timedModel(model, timeline));
-  for (const boxes of [ONE_PERSON, FIVE_PEOPLE]) {
+  for (const boxes of OFFICIAL ? [ONE_PERSON] : [ONE_PERSON, FIVE_PEOPLE]) {
     for (const numAug of [1, 5]) {
       const options: PoseOptions = { numAug };
       const s = await measureCalls(timeline, () => estimator.estimatePoses(image, boxes, options));

@@ -49,8 +49,9 @@ def load_trained_model(checkpoint_path: str | Path, *, dilate_last_stage: bool =
     return model, cfg, dict(skeleton=skeleton, step=step, history=history)
 
 
-def export_onnx(model: MetrabsNet, path: Path, opset: int = 17) -> None:
-    side = model.cfg.proc_side
+def export_onnx(model: torch.nn.Module, path: Path, opset: int = 17, side: int | None = None) -> None:
+    """Writes the crop-model contract: `image` [N, S, S, 3] → `coords2d`, `coords3d`."""
+    side = side or model.cfg.proc_side
     dummy = torch.rand(2, side, side, 3)
     with torch.no_grad():
         torch.onnx.export(
@@ -59,11 +60,12 @@ def export_onnx(model: MetrabsNet, path: Path, opset: int = 17) -> None:
             opset_version=opset, do_constant_folding=True)
 
 
-def check_onnx(model: MetrabsNet, path: Path, batch: int = 3, seed: int = 0) -> dict[str, float]:
+def check_onnx(model: torch.nn.Module, path: Path, batch: int = 3, seed: int = 0,
+               side: int | None = None) -> dict[str, float]:
     """Max |PyTorch − ONNX Runtime| on random crops, in crop pixels and mm."""
     import onnxruntime as ort
 
-    side = model.cfg.proc_side
+    side = side or model.cfg.proc_side
     image = torch.from_numpy(np.random.default_rng(seed).random((batch, side, side, 3), np.float32))
     with torch.no_grad():
         ref2d, ref3d = model(image)

@@ -1,5 +1,5 @@
-"""Reading and checking an official `metrabs_pytorch` release directory (issue 19, step 1 of the
-importer: validation only; rebuilding the network and exporting are not done yet).
+"""Reading and checking an official `metrabs_pytorch` release directory (issue 19). The network
+is rebuilt in official_model.py and exported by import_official.py.
 
 A release directory holds:
     ckpt.pt                     state dict: `backbone.*` and `heatmap_heads.conv_final.{weight,bias}`
@@ -8,14 +8,19 @@ A release directory holds:
     config.yaml                 flags: backbone, proc_side, stride_test, depth, box_size_mm,
                                 centered_stride, legacy_centered_stride_bug, ...
     joint_info.npz              the release's full joint set (joint_names, joint_edges)
-    skeleton_infos.pkl          per-skeleton joint names/edges
-    joint_transform_matrix.npy  linear map from the full joint set to the skeletons' joints
+    skeleton_infos.pkl          {skeleton: {names, indices, edges}}, indices into the N output joints
+    joint_transform_matrix.npy  [J, N]: output joint k = sum_i M[i, k] * predicted joint i
+
+Nothing here runs code from the files: the checkpoint is read with `weights_only` and the
+pickle with an unpickler that only rebuilds plain containers and numpy arrays.
 
 Every problem is reported as a `ReleaseError` that names the file and what was expected.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+import pickle
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +55,82 @@ class ReleaseInfo:
     joint_names: list[str]
     joint_edges: np.ndarray  # [E, 2]
     config: dict[str, Any]
-    joint_transform: np.ndarray  # [J, K]
+    joint_transform: np.ndarray  # [J, N]
+    stride_train: int = 32
+    mix_3d_inside_fov: float = 0.5
+    #: {name: {'names': [...], 'indices': [...] into the N output joints, 'edges': [[a, b], ...]}}
+    skeletons: dict[str, dict[str, Any]] = field(default_factory=dict)
+    state_dict: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Rebuilds builtins containers and numpy arrays only; anything else is refused."""
+    ALLOWED = {('numpy.core.multiarray', '_reconstruct'), ('numpy', 'ndarray'), ('numpy', 'dtype'),
+               ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', '_reconstruct'),
+               ('numpy._core.multiarray', 'scalar'), ('builtins', 'set'), ('builtins', 'frozenset'),
+               ('collections', 'OrderedDict')}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise ReleaseError(f'skeleton_infos.pkl: refuses to load {module}.{name} (only plain '
+                               f'lists, dicts and numpy arrays are expected)')
+        return super().find_class(module, name)
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Arrays of an .npz; object arrays (e.g. names saved as Python strings) go through the
+    restricted unpickler instead of numpy's unrestricted one."""
+    import zipfile
+    out = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as f:
+                    version = np.lib.format.read_magic(f)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(f)
+                    if dtype.hasobject:
+                        out[member.removesuffix('.npy')] = np.asarray(
+                            _PlainUnpickler(io.BytesIO(f.read())).load(), dtype=object).reshape(shape)
+                with archive.open(member) as f:
+                    if not dtype.hasobject:
+                        out[member.removesuffix('.npy')] = np.lib.format.read_array(f, allow_pickle=False)
+    except ReleaseError as e:
+        raise ReleaseError(str(e).replace('skeleton_infos.pkl', path.name)) from e
+    except Exception as e:  # noqa: BLE001 - not a zip, not .npy members
+        raise ReleaseError(f'{path.name}: not a readable .npz file ({e})') from e
+    return out
+
+
+def _read_skeletons(path: Path, num_outputs: int) -> dict[str, dict[str, Any]]:
+    try:
+        raw = _PlainUnpickler(io.BytesIO(path.read_bytes())).load()
+    except ReleaseError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any unpickling failure is a broken file
+        raise ReleaseError(f'skeleton_infos.pkl: cannot be read ({e})') from e
+    if not isinstance(raw, dict) or not raw:
+        raise ReleaseError('skeleton_infos.pkl: expected a non-empty dict {skeleton name: '
+                           '{names, indices, edges}}')
+    out = {}
+    for name, entry in raw.items():
+        where = f'skeleton_infos.pkl: skeleton {name!r}'
+        if not isinstance(entry, dict) or not {'names', 'indices', 'edges'} <= set(entry):
+            raise ReleaseError(f'{where}: expected keys names, indices, edges')
+        names = [str(n) for n in entry['names']]
+        indices = np.asarray(entry['indices']).astype(np.int64).reshape(-1)
+        edges = np.asarray(entry['edges']).astype(np.int64).reshape(-1, 2) if len(entry['edges']) else (
+            np.zeros((0, 2), np.int64))
+        if len(names) != len(indices) or not names:
+            raise ReleaseError(f'{where}: {len(names)} names but {len(indices)} indices')
+        if indices.min() < 0 or indices.max() >= num_outputs:
+            raise ReleaseError(f'{where}: indices must lie in [0, {num_outputs}) (the columns of '
+                               f'joint_transform_matrix.npy)')
+        if edges.size and (edges.min() < 0 or edges.max() >= len(names)):
+            raise ReleaseError(f'{where}: edges must index its {len(names)} joints')
+        out[str(name)] = dict(names=names, indices=indices.tolist(), edges=edges.tolist())
+    return out
 
 
 def _backbone_name(config: dict[str, Any]) -> str:
@@ -88,8 +168,16 @@ def read_release(directory: str | Path) -> ReleaseInfo:
     backbone = _backbone_name(config)
     proc_side = _int_flag(config, 'proc_side', 64, 1024)
     depth = _int_flag(config, 'depth', 1, 256)
+    stride_test = _int_flag(config, 'stride_test', 1, 64)
+    stride_train = int(config.get('stride_train', 32))
+    if stride_test != 32 or stride_train != 32:
+        raise ReleaseError(f'config.yaml: stride_train {stride_train} / stride_test {stride_test}: '
+                           f'only 32 (the EfficientNetV2 output stride, no dilation) is supported')
 
-    state = torch.load(root / 'ckpt.pt', map_location='cpu')
+    try:
+        state = torch.load(root / 'ckpt.pt', map_location='cpu', weights_only=True)
+    except Exception as e:  # noqa: BLE001 - a corrupt or non-tensor file
+        raise ReleaseError(f'ckpt.pt: not a readable PyTorch state dict ({e})') from e
     if not isinstance(state, dict) or HEAD_WEIGHT not in state or HEAD_BIAS not in state:
         raise ReleaseError(f'ckpt.pt: expected a state dict with {HEAD_WEIGHT} and {HEAD_BIAS}')
     weight = state[HEAD_WEIGHT]
@@ -106,12 +194,12 @@ def read_release(directory: str | Path) -> ReleaseInfo:
     if not any(k.startswith('backbone.') for k in state):
         raise ReleaseError('ckpt.pt: no backbone.* weights')
 
-    with np.load(root / 'joint_info.npz') as info:
-        if 'joint_names' not in info or 'joint_edges' not in info:
-            raise ReleaseError(f'joint_info.npz: expected arrays joint_names and joint_edges, '
-                               f'found {", ".join(info.files) or "none"}')
-        joint_names = [str(n) for n in info['joint_names']]
-        joint_edges = np.asarray(info['joint_edges'])
+    arrays = _read_npz(root / 'joint_info.npz')
+    if 'joint_names' not in arrays or 'joint_edges' not in arrays:
+        raise ReleaseError(f'joint_info.npz: expected arrays joint_names and joint_edges, '
+                           f'found {", ".join(arrays) or "none"}')
+    joint_names = [str(n) for n in arrays['joint_names']]
+    joint_edges = np.asarray(arrays['joint_edges']).astype(np.int64)
     if len(joint_names) != num_joints:
         raise ReleaseError(f'joint_info.npz: {len(joint_names)} joint names, but the checkpoint\'s head '
                            f'predicts {num_joints} joints')
@@ -119,14 +207,19 @@ def read_release(directory: str | Path) -> ReleaseInfo:
                              or joint_edges.min() < 0 or joint_edges.max() >= num_joints):
         raise ReleaseError(f'joint_info.npz: joint_edges must be [E, 2] indices below {num_joints}')
 
-    transform = np.load(root / 'joint_transform_matrix.npy')
+    transform = np.load(root / 'joint_transform_matrix.npy', allow_pickle=False)
     if transform.ndim != 2 or transform.shape[0] != num_joints:
-        raise ReleaseError(f'joint_transform_matrix.npy: expected shape [{num_joints}, K] (rows = '
+        raise ReleaseError(f'joint_transform_matrix.npy: expected shape [{num_joints}, N] (rows = '
                            f'the checkpoint\'s joints), got {list(transform.shape)}')
+    if not np.all(np.isfinite(transform)):
+        raise ReleaseError('joint_transform_matrix.npy: contains NaN or infinite values')
+    skeletons = _read_skeletons(root / 'skeleton_infos.pkl', transform.shape[1])
 
     return ReleaseInfo(backbone=backbone, proc_side=proc_side, depth=depth, num_joints=num_joints,
                        feature_channels=int(weight.shape[1]),
-                       stride_test=_int_flag(config, 'stride_test', 1, 64),
+                       stride_test=stride_test, stride_train=stride_train,
+                       mix_3d_inside_fov=float(config.get('mix_3d_inside_fov', 0.5)),
+                       skeletons=skeletons, state_dict=state,
                        box_size_mm=float(config.get('box_size_mm', 2200)),
                        centered_stride=bool(config.get('centered_stride', False)),
                        legacy_stride_offset=bool(config.get('legacy_centered_stride_bug', False)),

@@ -24,7 +24,8 @@ def _release(tmp_path, *, joints=5, depth=8, backbone='efficientnetv2-s', side=2
                  centered_stride=False, legacy_centered_stride_bug=True))),
         'joint_info.npz': lambda p: np.savez(p, joint_names=np.array([f'j{i}' for i in range(names or joints)]),
                                              joint_edges=np.array([[0, 1]])),
-        'skeleton_infos.pkl': lambda p: p.write_bytes(pickle.dumps({})),
+        'skeleton_infos.pkl': lambda p: p.write_bytes(pickle.dumps(
+            {'tri': dict(names=['a', 'b', 'c'], indices=np.arange(3), edges=np.array([[0, 1], [1, 2]]))})),
         'joint_transform_matrix.npy': lambda p: np.save(
             p, np.eye(transform_rows or joints, 3, dtype=np.float32)),
     }
@@ -76,3 +77,45 @@ def test_transform_rows_must_match_joints(tmp_path):
 def test_joint_names_must_match_head(tmp_path):
     with pytest.raises(ReleaseError, match='joint_info.npz: 4 joint names'):
         read_release(_release(tmp_path, joints=5, names=4))
+
+
+def test_skeletons_are_read(tmp_path):
+    info = read_release(_release(tmp_path))
+    assert info.skeletons == {'tri': dict(names=['a', 'b', 'c'], indices=[0, 1, 2], edges=[[0, 1], [1, 2]])}
+
+
+def test_skeleton_indices_must_be_output_joints(tmp_path):
+    root = _release(tmp_path)
+    (root / 'skeleton_infos.pkl').write_bytes(pickle.dumps(
+        {'tri': dict(names=['a', 'b', 'c'], indices=[0, 1, 3], edges=[])}))
+    with pytest.raises(ReleaseError, match=r"skeleton 'tri': indices must lie in \[0, 3\)"):
+        read_release(root)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ('pwned',))
+
+
+def test_pickle_runs_no_code(tmp_path, capsys):
+    root = _release(tmp_path)
+    (root / 'skeleton_infos.pkl').write_bytes(pickle.dumps({'x': _Evil()}))
+    with pytest.raises(ReleaseError, match='refuses to load builtins.print'):
+        read_release(root)
+    assert 'pwned' not in capsys.readouterr().out
+
+
+def test_names_saved_as_python_objects_are_read(tmp_path):
+    root = _release(tmp_path, joints=3)
+    np.savez(root / 'joint_info.npz', joint_names=np.array(['a', 'b', 'c'], dtype=object),
+             joint_edges=np.array([[0, 1]]))
+    assert read_release(root).joint_names == ['a', 'b', 'c']
+
+
+def test_dilated_stride_is_refused(tmp_path):
+    root = _release(tmp_path)
+    cfg = yaml.safe_load((root / 'config.yaml').read_text())
+    cfg['stride_test'] = 16
+    (root / 'config.yaml').write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ReleaseError, match='only 32'):
+        read_release(root)

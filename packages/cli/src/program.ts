@@ -346,7 +346,47 @@ ${EXIT_CODE_HELP}`,
       setExit(await runFetchDetector(options, io));
     });
 
-  for (const command of [detect, video, synth, synthRun, preview, evaluate, fetchDetector]) {
+  const importRelease = program
+    .command('import')
+    .description(
+      'import an official MeTRAbs release (metrabs_pytorch: ckpt.pt, config.yaml, …) as a model package',
+    )
+    .argument('<release-dir>', 'the unpacked release directory')
+    .option('--out <dir>', 'model package directory to write, e.g. models/metrabs-eff2l')
+    .option(
+      '--python <path>',
+      "Python with PyTorch to run the importer (default: $METRABS_TRAINER_PYTHON, else the trainer's training/.venv)",
+    )
+    .option('--force', 'overwrite an existing package directory')
+    .addHelpText(
+      'after',
+      `
+Rebuilds the network (EfficientNetV2-S or -L) in the trainer's code, loads the release's
+weights with strict name and shape checks, exports ONNX, checks ONNX Runtime against PyTorch
+and writes the descriptor with every skeleton of the release (use them with --skeleton).
+The official weights are for non-commercial use only; see docs/official-models.md.
+
+Examples:
+  metrabs import ~/Downloads/metrabs_eff2l_384px_800k_28ds_pytorch --out models/metrabs-eff2l
+  metrabs detect photo.jpg --model models/metrabs-eff2l --skeleton smpl_24
+
+${EXIT_CODE_HELP}`,
+    )
+    .action(async (release: string, options) => {
+      const { runImport } = await import('./commands/import.js');
+      setExit(await runImport(release, options, io));
+    });
+
+  for (const command of [
+    detect,
+    video,
+    synth,
+    synthRun,
+    preview,
+    evaluate,
+    fetchDetector,
+    importRelease,
+  ]) {
     command
       .exitOverride()
       .showSuggestionAfterError(true)

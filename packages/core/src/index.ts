@@ -57,6 +57,12 @@ export {
   softArgmax3d,
 } from './heatmap.js';
 export {
+  applyJointTransform,
+  compileJointTransform,
+  type JointTransform,
+  jointTransformProblems,
+} from './joint-transform.js';
+export {
   apply3,
   axisRotation3,
   cross3,

@@ -10,6 +10,7 @@
  * onnxruntime-web.
  */
 import {
+  applyJointTransform,
   averageAugmentations,
   buildCropCamera,
   CANONICAL_SKELETON,
@@ -137,9 +138,14 @@ export class Pose3DEstimator {
     this.detector = detector;
   }
 
-  /** Skeletons this model can output: its own joint set and, for canonical models, every registered one. */
+  /**
+   * Skeletons this model can output: its own joint set, the ones its package defines
+   * (`skeleton_transforms`) and, for canonical models, every registered one.
+   */
   availableSkeletons(): string[] {
-    return this.isCanonical() ? listSkeletons() : [this.model.descriptor.skeleton];
+    const d = this.model.descriptor;
+    const own = this.isCanonical() ? listSkeletons() : [d.skeleton];
+    return [...new Set([...own, ...Object.keys(d.skeletonTransforms)])];
   }
 
   private isCanonical(): boolean {
@@ -345,13 +351,15 @@ export class Pose3DEstimator {
   /** The requested output skeleton's name, validated (unknown names throw, listing the known). */
   private outputSkeleton(o: PoseOptions): string {
     const name = o.skeleton ?? DEFAULTS.skeleton;
-    const target = name === '' ? this.model.descriptor.skeleton : name;
-    if (target !== this.model.descriptor.skeleton && !this.isCanonical()) {
+    const d = this.model.descriptor;
+    const target = name === '' ? d.skeleton : name;
+    if (target in d.skeletonTransforms) return target; // the package's own definition wins
+    if (target !== d.skeleton && !this.isCanonical()) {
       throw new RangeError(
-        `this model predicts "${this.model.descriptor.skeleton}" only; cannot convert to "${target}"`,
+        `this model cannot output skeleton "${target}"; available: ${this.availableSkeletons().join(', ')}`,
       );
     }
-    getSkeleton(target);
+    if (target !== d.skeleton) getSkeleton(target);
     return target;
   }
 
@@ -359,7 +367,12 @@ export class Pose3DEstimator {
     const o = job.options;
     const j = this.model.numJoints;
     const target = this.outputSkeleton(o);
-    const skeleton = getSkeleton(target);
+    const packaged = this.model.descriptor.skeletonTransforms[target];
+    const skeleton =
+      packaged ??
+      (target === this.model.descriptor.skeleton && !this.isCanonical()
+        ? { jointNames: this.model.descriptor.jointNames, edges: this.model.descriptor.edges }
+        : getSkeleton(target));
     let boxes = job.boxes;
     let poses3d = job.poses3d ?? new Float64Array(0);
     let poses2d = job.camera.cameraToImage(poses3d);
@@ -377,13 +390,19 @@ export class Pose3DEstimator {
       poses3d = gather(poses3d, keep, numAug * j * 3);
       poses2d = gather(poses2d, keep, numAug * j * 2);
     }
+    const n = boxes.length;
+    if (packaged) {
+      // As the reference: transform in the camera frame, then project (a weighted sum of
+      // joints does not commute with the projection).
+      poses3d = applyJointTransform(packaged.transform, poses3d, n * numAug, 3);
+      poses2d = job.camera.cameraToImage(poses3d);
+    }
     if (job.hasExtrinsics) poses3d = job.camera.cameraToWorld(poses3d);
 
-    const n = boxes.length;
     const jOut = skeleton.jointNames.length;
     let out3d = poses3d;
     let out2d = poses2d;
-    if (target !== this.model.descriptor.skeleton) {
+    if (!packaged && target !== this.model.descriptor.skeleton) {
       out3d = convertPoseBatch(poses3d, n * numAug, 3, target);
       out2d = convertPoseBatch(poses2d, n * numAug, 2, target);
     }

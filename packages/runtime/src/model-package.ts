@@ -3,7 +3,12 @@
  * network `model.onnx`. This file parses and validates descriptors; it has no I/O (the Node
  * loader is in model-package-node.ts, the browser fetches the same two files).
  */
-import { skeletonDefinitionProblems } from '@metrabs/core';
+import {
+  compileJointTransform,
+  type JointTransform,
+  jointTransformProblems,
+  skeletonDefinitionProblems,
+} from '@metrabs/core';
 
 export const MODEL_FORMAT = 'metrabs-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -22,6 +27,16 @@ export interface ModelGeometry {
   tikhonov: number;
 }
 
+/**
+ * A skeleton the model's own descriptor defines as a linear map from its joints (packages
+ * imported from official MeTRAbs releases: `skeleton_transforms`).
+ */
+export interface PackageSkeleton {
+  jointNames: string[];
+  edges: [number, number][];
+  transform: JointTransform;
+}
+
 export interface ModelDescriptor {
   onnx: string;
   geometry: ModelGeometry;
@@ -31,6 +46,8 @@ export interface ModelDescriptor {
   jointNames: string[];
   edges: [number, number][];
   mirror: number[];
+  /** Skeletons defined by the package itself, by name (empty for canonical models). */
+  skeletonTransforms: Record<string, PackageSkeleton>;
   training: Record<string, unknown>;
   metrics: Record<string, unknown>;
 }
@@ -93,6 +110,11 @@ export function parseModelDescriptor(json: unknown, where = 'metrabs.json'): Mod
   const problems = skeletonDefinitionProblems(names, edges, mirror);
   if (problems.length > 0) fail(where, problems.join('; '));
   const onnx = typeof d['onnx'] === 'string' ? (d['onnx'] as string) : 'model.onnx';
+  const skeletonTransforms = parseSkeletonTransforms(
+    d['skeleton_transforms'],
+    (names as string[]).length,
+    where,
+  );
   return {
     onnx,
     geometry,
@@ -101,7 +123,40 @@ export function parseModelDescriptor(json: unknown, where = 'metrabs.json'): Mod
     jointNames: names as string[],
     edges: edges as [number, number][],
     mirror: mirror as number[],
+    skeletonTransforms,
     training: (d['training'] as Record<string, unknown>) ?? {},
     metrics: (d['metrics'] as Record<string, unknown>) ?? {},
   };
+}
+
+function parseSkeletonTransforms(
+  raw: unknown,
+  numJoints: number,
+  where: string,
+): Record<string, PackageSkeleton> {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    fail(where, '"skeleton_transforms" must be an object {name: {joint_names, edges, weights}}');
+  }
+  const out: Record<string, PackageSkeleton> = {};
+  for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    const names = e['joint_names'];
+    const weights = e['weights'];
+    const identity = Array.isArray(names) ? names.map((_, i) => i) : [];
+    const problems = [
+      ...skeletonDefinitionProblems(names, e['edges'], identity),
+      ...jointTransformProblems(weights, numJoints),
+    ];
+    if (problems.length === 0 && (weights as unknown[]).length !== (names as unknown[]).length) {
+      problems.push('"weights" must have one entry per joint name');
+    }
+    if (problems.length > 0) fail(where, `skeleton_transforms.${name}: ${problems.join('; ')}`);
+    out[name] = {
+      jointNames: names as string[],
+      edges: e['edges'] as [number, number][],
+      transform: compileJointTransform(weights as [number, number][][], numJoints),
+    };
+  }
+  return out;
 }

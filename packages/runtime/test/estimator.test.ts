@@ -199,6 +199,54 @@ describe('Pose3DEstimator geometry (oracle network)', () => {
     for (const pose of perAug) expect(maxDiff(pose, truth)).toBeLessThan(1e-3);
   });
 
+  it('package-defined skeletons (imported releases): linear maps of the own joints, in the camera frame', async () => {
+    // A release-like model: the canonical joints under other names, two skeletons of its own,
+    // one of them named like a registry skeleton (the package's definition must win).
+    const names = canonical.jointNames.map((n) => `${n}_rel`);
+    const transforms = {
+      hips: {
+        joint_names: ['mid', 'pelv'],
+        edges: [[0, 1]],
+        weights: [
+          [
+            [1, 0.5],
+            [2, 0.5],
+          ],
+          [[0, 1]],
+        ],
+      },
+      h36m_17: { joint_names: ['lhip2'], edges: [], weights: [[[1, 2]]] }, // not affine on purpose
+    };
+    const camera = Camera.fromFov(55, image.width, image.height);
+    const people = [personAt(200, 5000)];
+    const extra = { skeleton: 'release', joint_names: names, skeleton_transforms: transforms };
+    const estimator = new Pose3DEstimator(setUp(people, camera, 2, extra).model);
+    expect(estimator.availableSkeletons()).toEqual(['release', 'hips', 'h36m_17']);
+    const truth = people[0]!;
+    const mid = [0, 1, 2].map((c) => (truth[1]![c]! + truth[2]![c]!) / 2);
+    const hips = await estimator.estimatePoses(image, [], { skeleton: 'hips' });
+    expect(hips.jointNames).toEqual(['mid', 'pelv']);
+    const { boxes } = setUp(people, camera, 2, extra);
+    const fresh = () => new Pose3DEstimator(setUp(people, camera, 2, extra).model);
+    const r = await fresh().estimatePoses(image, boxes, { numAug: 2, skeleton: 'hips' });
+    expect(r).toMatchObject({ skeleton: 'hips', jointNames: ['mid', 'pelv'], edges: [[0, 1]] });
+    expect(maxDiff(r.poses3d[0] as number[][], [mid, truth[0]!])).toBeLessThan(1e-3);
+    expect(
+      maxDiff(r.poses2d[0] as number[][], camera.cameraToImage([mid, truth[0]!])),
+    ).toBeLessThan(1e-4);
+    // Weights that do not sum to 1 are applied in the camera frame, before the projection.
+    const doubled = truth[1]!.map((v) => 2 * v);
+    const h = await fresh().estimatePoses(image, boxes, { numAug: 2, skeleton: 'h36m_17' });
+    expect(maxDiff(h.poses3d[0] as number[][], [doubled])).toBeLessThan(2e-3);
+    expect(maxDiff(h.poses2d[0] as number[][], camera.cameraToImage([doubled]))).toBeLessThan(1e-4);
+    // '' is the network's own joint set; a registry skeleton the package lacks is refused.
+    const own = await fresh().estimatePoses(image, boxes, { numAug: 2 });
+    expect(own.jointNames).toEqual(names);
+    await expect(fresh().estimatePoses(image, boxes, { skeleton: 'coco_19' })).rejects.toThrow(
+      /cannot output skeleton "coco_19"; available: release, hips, h36m_17/,
+    );
+  });
+
   it('detectPoses filters an implausible detection and a duplicate, keeping the best box', async () => {
     const camera = Camera.fromFov(55, image.width, image.height);
     const real = personAt(0, 5000);

@@ -38,6 +38,19 @@ describe('model descriptor validation', () => {
     [{ mirror: [0, 1] }, /"mirror" must list 30/],
     [{ edges: [[0, 99]] }, /"edges"/],
     [{ joint_names: [] }, /joint_names/],
+    [{ skeleton_transforms: [] }, /"skeleton_transforms" must be an object/],
+    [
+      { skeleton_transforms: { a: { joint_names: ['x'], edges: [], weights: [[[30, 1]]] } } },
+      /skeleton_transforms.a: "weights"\[0\] must be a non-empty list of \[joint index < 30/,
+    ],
+    [
+      { skeleton_transforms: { a: { joint_names: ['x', 'y'], edges: [], weights: [[[0, 1]]] } } },
+      /skeleton_transforms.a: "weights" must have one entry per joint name/,
+    ],
+    [
+      { skeleton_transforms: { a: { joint_names: ['x'], edges: [[0, 1]], weights: [[[0, 1]]] } } },
+      /skeleton_transforms.a: "edges"/,
+    ],
   ])('rejects %j', (change, message) => {
     expect(() => parseModelDescriptor({ ...tinyDescriptor, ...change }, 'x.json')).toThrow(message);
   });
