@@ -3,6 +3,8 @@
  * network, perspective crops, the YOLOX person detector and the multi-person pipeline.
  * Node adapters (files, sharp, onnxruntime-node) are in `@metrabs/runtime/node`.
  */
+
+export { type Assignment, greedyAssignment, optimalAssignment } from './assignment.js';
 export { type CameraFile, CameraFileError, parseCameraJson } from './camera-file.js';
 export { CropModel, type CropPredictions } from './crop-model.js';
 export * from './detector-file.js';
@@ -44,6 +46,7 @@ export {
   type OrtSessionOptions,
 } from './ort-session.js';
 export {
+  cameraCentre,
   centroid,
   distanceFromCamera,
   type PoseResultLike,
@@ -57,11 +60,21 @@ export {
   worldToCamera,
 } from './result-document.js';
 export {
+  exponentialFilter,
   meanJointDistance,
+  type PoseFilter,
+  type PoseFilterOutput,
   PoseTracker,
+  TRACKER_DEFAULTS,
   type TrackedFrame,
+  type TrackerInput,
   type TrackerOptions,
 } from './tracking.js';
+export {
+  type TrackingFrameTruth,
+  type TrackingScores,
+  trackingScores,
+} from './tracking-metrics.js';
 export type {
   Box,
   DetectorOptions,

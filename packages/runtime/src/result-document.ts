@@ -105,6 +105,12 @@ export function worldToCamera(pose: number[][], extrinsicMatrix?: number[][]): n
   return new Camera({ intrinsicMatrix: IDENTITY, extrinsicMatrix }).worldToCamera(pose);
 }
 
+/** The camera's centre in the poses' frame (mm): the world position with extrinsics, else the origin. */
+export function cameraCentre(extrinsicMatrix?: number[][]): number[] {
+  if (!extrinsicMatrix) return [0, 0, 0];
+  return new Camera({ intrinsicMatrix: IDENTITY, extrinsicMatrix }).cameraToWorld([[0, 0, 0]])[0]!;
+}
+
 /** Mean of the joints (mm); NaN for a pose without joints. */
 export function centroid(pose: readonly (readonly number[])[]): [number, number, number] {
   const c: [number, number, number] = [0, 0, 0];

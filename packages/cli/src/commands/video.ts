@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DropReason } from '@metrabs/core';
-import { PoseTracker } from '@metrabs/runtime';
+import { cameraCentre, exponentialFilter, PoseTracker, TRACKER_DEFAULTS } from '@metrabs/runtime';
 import { CliError, EXIT, type ExitCode, oneLine } from '../errors.js';
 import {
   distanceFromCamera,
@@ -82,12 +82,8 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     framesProcessed: 0,
     framesDecoded: 0,
     every,
-    smoothing: {
-      alpha,
-      matching: 'greedy nearest mean joint distance',
-      gateMm: 1000,
-      maxMissedFrames: 5,
-    },
+    tracking: { ...TRACKER_DEFAULTS },
+    smoothing: { alpha },
     model,
     settings: settingsRecord(options, o, await loadRuntime()),
     ffmpeg: ffmpeg.source,
@@ -120,7 +116,10 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     every: options.progressEvery,
     write: io.stderr,
   });
-  const tracker = new PoseTracker({ alpha });
+  const tracker = new PoseTracker({
+    filter: alpha < 1 ? exponentialFilter(alpha) : undefined,
+    cameraCentreMm: cameraCentre(camera?.extrinsicMatrix),
+  });
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -144,7 +143,7 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
         o,
         `${file}, frame ${index}`,
       )) as unknown as PoseResultLike;
-      const tracked = tracker.update(result.poses3d, result.poses2d);
+      const tracked = tracker.update(result, index / info.fps);
       const smoothed: PoseResultLike = {
         ...result,
         poses3d: tracked.poses3d,
