@@ -25,6 +25,13 @@ export {
   parseModelDescriptor,
 } from './model-package.js';
 export {
+  MOTION_FILTER_DEFAULTS,
+  MotionFilter,
+  type MotionFilterOptions,
+  motionFilter,
+} from './motion-filter.js';
+export { OneEuroFilter, type OneEuroOptions } from './one-euro.js';
+export {
   type CameraSetting,
   checkOption,
   describeRange,
@@ -83,6 +90,12 @@ export type {
   Tensor,
   TensorSession,
 } from './types.js';
+export {
+  createVideoTracker,
+  type VideoSmoothing,
+  type VideoTrackerOptions,
+  videoTrackingRecord,
+} from './video-tracker.js';
 export {
   choosePyramidLevel,
   DECODING_GAMMA,

@@ -3,7 +3,12 @@
  * `window.__metrabs`'s latest result, and the JSON download (one document for a photo, every
  * frame's for a video or the camera).
  */
-import { type PoseOptions, type PoseResult, PoseTracker } from '@metrabs/runtime';
+import {
+  createVideoTracker,
+  type PoseOptions,
+  type PoseResult,
+  type PoseTracker,
+} from '@metrabs/runtime';
 import { drawOverlay, personColor } from './draw2d.js';
 import type { PageElements } from './elements.js';
 import type { CurrentSource } from './inputs.js';
@@ -49,7 +54,7 @@ export class ResultsView {
   /** Documents of the video/camera frames since the source started (for the download). */
   private frameDocuments: unknown[] = [];
   /** Video and camera: the runtime's tracker (ids and filtered poses), the same as `metrabs video`'s. */
-  private tracker = new PoseTracker();
+  private tracker: PoseTracker | undefined;
   /** Track id per person of the result shown (video and camera). */
   private trackIds: number[] | undefined;
   /** Video time of the last tracked frame: a seek (backwards, or over a second ahead) restarts the tracks. */
@@ -82,7 +87,7 @@ export class ResultsView {
   /** A new source: forget the old one's results, frame rate and recorded frames. */
   reset(): void {
     this.frameDocuments = [];
-    this.tracker = new PoseTracker();
+    this.tracker = undefined;
     this.trackIds = undefined;
     this.lastResultTime = 0;
     this.fpsEma = 0;
@@ -101,7 +106,7 @@ export class ResultsView {
   settingsChanged(): void {
     if (this.source.kind === 'video' || this.source.kind === 'camera') {
       this.frameDocuments = [];
-      this.tracker = new PoseTracker();
+      this.tracker = undefined;
     }
   }
 
@@ -122,7 +127,7 @@ export class ResultsView {
     this.messages.clear('frame');
     const { width, height } = outcome;
     const time = source.kind === 'image' ? undefined : ui.video.currentTime;
-    const result = this.tracked(outcome.result, time);
+    const result = this.tracked(outcome.result, time, o);
     drawOverlay(ui.overlay, width, height, result, background, this.trackIds);
     this.view3d?.update(result, width, height, this.trackIds);
     if (this.viewNeedsReset && result.poses3d.length > 0) {
@@ -164,14 +169,18 @@ export class ResultsView {
    * Video and camera frames go through the tracker: each person gets a track id (their colour)
    * and the track's filtered pose. A photo is shown as detected.
    */
-  private tracked(result: PoseResult, time: number | undefined): PoseResult {
+  private tracked(result: PoseResult, time: number | undefined, o: PoseOptions): PoseResult {
     if (time === undefined) {
       this.trackIds = undefined;
       return result;
     }
-    if (!(time > this.lastTrackTime && time - this.lastTrackTime < 1)) {
-      this.tracker = new PoseTracker();
-    }
+    if (!(time > this.lastTrackTime && time - this.lastTrackTime < 1)) this.tracker = undefined;
+    this.tracker ??= createVideoTracker({
+      edges: result.edges,
+      intrinsicMatrix: result.intrinsicMatrix,
+      ...(o.distortionCoeffs ? { distortionCoeffs: o.distortionCoeffs } : {}),
+      ...(o.extrinsicMatrix ? { extrinsicMatrix: o.extrinsicMatrix } : {}),
+    });
     this.lastTrackTime = time;
     const frame = this.tracker.update(posesOfResult(result), time);
     this.trackIds = frame.trackIds;

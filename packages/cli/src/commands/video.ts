@@ -9,8 +9,14 @@ import { once } from 'node:events';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DropReason } from '@metrabs/core';
-import { cameraCentre, exponentialFilter, PoseTracker, TRACKER_DEFAULTS } from '@metrabs/runtime';
-import { CliError, EXIT, type ExitCode, oneLine } from '../errors.js';
+import {
+  createVideoTracker,
+  MOTION_FILTER_DEFAULTS,
+  type PoseTracker,
+  type VideoSmoothing,
+  videoTrackingRecord,
+} from '@metrabs/runtime';
+import { CliError, EXIT, type ExitCode, oneLine, UsageError } from '../errors.js';
 import {
   distanceFromCamera,
   formatImageResult,
@@ -40,6 +46,14 @@ export interface VideoOptions extends ModelOptions {
   out: string;
   overlayVideo?: string;
   smooth?: number;
+  /** false with --no-filter. */
+  filter?: boolean;
+  filterCutoff?: number;
+  filterBeta?: number;
+  filterDistanceCutoff?: number;
+  /** false with --no-hold-bones. */
+  holdBones?: boolean;
+  trackMaxAge?: number;
   maxFrames?: number;
   every?: number;
   ffmpeg?: string;
@@ -47,11 +61,50 @@ export interface VideoOptions extends ModelOptions {
   progressEvery?: number;
 }
 
+/** `--smooth alpha` (exponential), `--no-filter`, else the One Euro filter with any overrides. */
+function videoSmoothing(options: VideoOptions): VideoSmoothing {
+  const tuned =
+    options.filterCutoff !== undefined ||
+    options.filterBeta !== undefined ||
+    options.filterDistanceCutoff !== undefined ||
+    options.holdBones === false;
+  if (options.smooth !== undefined && (options.filter === false || tuned)) {
+    throw new UsageError(
+      '--smooth (exponential smoothing) replaces the One Euro filter: give it alone',
+    );
+  }
+  if (options.smooth !== undefined) {
+    return options.smooth === 1 ? { kind: 'none' } : { kind: 'exponential', alpha: options.smooth };
+  }
+  if (options.filter === false) {
+    if (tuned)
+      throw new UsageError('--no-filter cannot be combined with --filter-* or --no-hold-bones');
+    return { kind: 'none' };
+  }
+  const d = MOTION_FILTER_DEFAULTS;
+  return {
+    kind: 'one-euro',
+    joints: {
+      ...d.joints,
+      ...(options.filterCutoff !== undefined ? { minCutoff: options.filterCutoff } : {}),
+      ...(options.filterBeta !== undefined ? { beta: options.filterBeta } : {}),
+    },
+    distance: {
+      ...d.distance,
+      ...(options.filterDistanceCutoff !== undefined
+        ? { minCutoff: options.filterDistanceCutoff }
+        : {}),
+    },
+    holdBoneLengths: options.holdBones !== false,
+  };
+}
+
 function roundPoses(poses: number[][][], decimals: number): number[][][] {
   return poses.map((pose) => pose.map((p) => p.map((v) => round(v, decimals))));
 }
 
 export async function runVideo(file: string, options: VideoOptions, io: Io): Promise<ExitCode> {
+  const smoothing = videoSmoothing(options);
   checkInputFiles([file], 'video');
   const camera = await cameraFromOptions(options);
   const ffmpeg = findFfmpeg(options.ffmpeg);
@@ -62,7 +115,7 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   const skeleton = checkSkeleton(estimator, options.skeleton);
   const o = poseOptions(options, skeleton, camera);
   const every = options.every ?? 1;
-  const alpha = options.smooth ?? 1;
+  const trackingOptions = options.trackMaxAge !== undefined ? { maxAge: options.trackMaxAge } : {};
 
   const stem = join(outDir, outputStems([file])[0]!);
   const jsonlPath = `${stem}.jsonl`;
@@ -82,8 +135,7 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     framesProcessed: 0,
     framesDecoded: 0,
     every,
-    tracking: { ...TRACKER_DEFAULTS },
-    smoothing: { alpha },
+    ...videoTrackingRecord({ smoothing, tracking: trackingOptions }),
     model,
     settings: settingsRecord(options, o, await loadRuntime()),
     ffmpeg: ffmpeg.source,
@@ -116,10 +168,8 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     every: options.progressEvery,
     write: io.stderr,
   });
-  const tracker = new PoseTracker({
-    filter: alpha < 1 ? exponentialFilter(alpha) : undefined,
-    cameraCentreMm: cameraCentre(camera?.extrinsicMatrix),
-  });
+  // Made at the first frame, when the skeleton's edges and the intrinsics are known.
+  let tracker: PoseTracker | undefined;
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -143,6 +193,14 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
         o,
         `${file}, frame ${index}`,
       )) as unknown as PoseResultLike;
+      tracker ??= createVideoTracker({
+        edges: result.edges,
+        intrinsicMatrix: result.intrinsicMatrix,
+        ...(camera?.distortionCoeffs ? { distortionCoeffs: camera.distortionCoeffs } : {}),
+        ...(camera?.extrinsicMatrix ? { extrinsicMatrix: camera.extrinsicMatrix } : {}),
+        smoothing,
+        tracking: trackingOptions,
+      });
       const tracked = tracker.update(result, index / info.fps);
       const smoothed: PoseResultLike = {
         ...result,
