@@ -19,6 +19,7 @@ import {
   type NoisyMotion,
   noisyMotion,
 } from '../test-support/noisy-motion.js';
+import { BENCH_CLIPS } from './motion-clips.js';
 
 const [fps, depthNoise, jointNoiseMm] = [30, 0.03, 20].map((d, i) =>
   Number(process.argv[2 + i] ?? d),
