@@ -182,6 +182,15 @@ ${EXIT_CODE_HELP}`,
       parseSmoothing,
     )
     .option(
+      '--bvh <path>',
+      'write each track as a BVH animation (metres): a folder, or a .bvh name (.track<ID> is added unless --track)',
+    )
+    .option(
+      '--gltf <path>',
+      'write each track as a glTF 2.0 skinned animation (.glb), named as --bvh',
+    )
+    .option('--track <id>', 'export only this track', intOption(0))
+    .option(
       '--track-max-age <n>',
       'frames a person may stay unseen (occluded) and keep their track (default 15)',
       intOption(0, 10_000),
@@ -211,6 +220,7 @@ status). A corrupt or truncated video stops with exit code 3 and keeps the frame
 Examples:
   metrabs video walk.mp4 --skeleton coco_19
   metrabs video walk.mp4 --no-filter            (raw per-frame poses)
+  metrabs video walk.mp4 --bvh out/ --gltf out/ (one animation per track)
   metrabs video walk.mp4 --max-frames 100 --overlay-video walk.overlay.mp4
 
 ${EXIT_CODE_HELP}`,

@@ -158,6 +158,7 @@ describe.concurrent('metrabs without a model (fast paths)', { timeout: 60_000 },
     [['video', 'v.avi', '--filter-cutoff', '0'], /--filter-cutoff <hz>/],
     [['video', 'v.avi', '--smooth', '0.5', '--filter-beta', '0.01'], /--smooth .*alone/],
     [['video', 'v.avi', '--no-filter', '--no-hold-bones'], /--no-filter cannot/],
+    [['video', 'v.avi', '--track', '2'], /--track chooses/],
   ])('usage error %j → exit 2', async (args, pattern) => {
     const r = await metrabs(args);
     expect(r.code, r.stderr).toBe(2);

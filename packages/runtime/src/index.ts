@@ -25,11 +25,29 @@ export {
   parseModelDescriptor,
 } from './model-package.js';
 export {
+  eulerZxy,
+  fitTrackMotion,
+  quaternionOf,
+  type TrackMotion,
+  writeBvh,
+  writeGltf,
+} from './motion-export.js';
+export {
   MOTION_FILTER_DEFAULTS,
   MotionFilter,
   type MotionFilterOptions,
   motionFilter,
 } from './motion-filter.js';
+export {
+  buildRig,
+  type ExportAxes,
+  type Rig,
+  type RigMotion,
+  type RigNode,
+  rigPositions,
+  solveMotion,
+  toExportAxes,
+} from './motion-rig.js';
 export { OneEuroFilter, type OneEuroOptions } from './one-euro.js';
 export {
   type CameraSetting,

@@ -40,6 +40,7 @@ import {
 import { createProgress } from '../progress.js';
 import { overlayRaw } from '../render/raster.js';
 import { FrameReader, FrameWriter, findFfmpeg, probeVideo } from '../video/ffmpeg.js';
+import { exportTracks, TrackRecorder } from '../video/motion-files.js';
 import { checkInputFiles, type Io } from './detect.js';
 
 export interface VideoOptions extends ModelOptions {
@@ -54,6 +55,12 @@ export interface VideoOptions extends ModelOptions {
   /** false with --no-hold-bones. */
   holdBones?: boolean;
   trackMaxAge?: number;
+  /** BVH output: a file (with --track, or a stem for per-track files) or a folder. */
+  bvh?: string;
+  /** glTF (.glb) output, as --bvh. */
+  gltf?: string;
+  /** Export only this track id. */
+  track?: number;
   maxFrames?: number;
   every?: number;
   ffmpeg?: string;
@@ -105,6 +112,9 @@ function roundPoses(poses: number[][][], decimals: number): number[][][] {
 
 export async function runVideo(file: string, options: VideoOptions, io: Io): Promise<ExitCode> {
   const smoothing = videoSmoothing(options);
+  if (options.track !== undefined && options.bvh === undefined && options.gltf === undefined) {
+    throw new UsageError('--track chooses the track to export: give --bvh or --gltf with it');
+  }
   checkInputFiles([file], 'video');
   const camera = await cameraFromOptions(options);
   const ffmpeg = findFfmpeg(options.ffmpeg);
@@ -170,6 +180,8 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   });
   // Made at the first frame, when the skeleton's edges and the intrinsics are known.
   let tracker: PoseTracker | undefined;
+  const exporting = options.bvh !== undefined || options.gltf !== undefined;
+  const recorder = new TrackRecorder();
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -202,6 +214,7 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
         tracking: trackingOptions,
       });
       const tracked = tracker.update(result, index / info.fps);
+      if (exporting) recorder.add(processed, tracked.trackIds, tracked.poses3d);
       const smoothed: PoseResultLike = {
         ...result,
         poses3d: tracked.poses3d,
@@ -279,6 +292,18 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     people: dropped.length,
     reasons: rt.countDropReasons(dropped),
   };
+  if (exporting && !failure && meta['edges']) {
+    meta['exports'] = await exportTracks(recorder, {
+      options,
+      video: file,
+      frameTimeS: every / info.fps,
+      jointNames: meta['jointNames'] as string[],
+      edges: meta['edges'] as [number, number][],
+      skeleton: meta['skeleton'] as string,
+      world: camera?.extrinsicMatrix !== undefined,
+      io,
+    });
+  }
   meta['status'] = failure ? 'error' : interrupted ? 'interrupted' : 'complete';
   if (failure) meta['error'] = oneLine(failure);
   writeMeta();
