@@ -15,6 +15,13 @@ export {
   droppedSummary,
 } from './dropped.js';
 export { Pose3DEstimator, type PoseOptions, type PoseResult } from './estimator.js';
+export {
+  estimateGroundPlane,
+  footCandidates,
+  type GroundPlane,
+  GroundPlaneError,
+  type GroundPlaneOptions,
+} from './ground-plane.js';
 export { assertRgbImage, letterbox } from './letterbox.js';
 export {
   MODEL_FORMAT,
