@@ -8,7 +8,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { type Io, runDetect } from './commands/detect.js';
 import { CliError, EXIT, EXIT_CODE_HELP, type ExitCode, oneLine } from './errors.js';
 import {
+  intOption,
   parseAntialias,
+  parseBeta,
+  parseCutoff,
   parseFov,
   parseImageSize,
   parseMaxDetections,
@@ -162,9 +165,35 @@ ${EXIT_CODE_HELP}`,
       'also write the video with boxes and 2D skeletons drawn on it',
     )
     .option(
+      '--no-filter',
+      "return each track's poses as estimated (default: One Euro filter, bone lengths held)",
+    )
+    .option('--filter-cutoff <hz>', 'One Euro cutoff of the joints at rest, Hz', parseCutoff)
+    .option('--filter-beta <b>', 'One Euro speed coefficient of the joints, Hz per mm/s', parseBeta)
+    .option(
+      '--filter-distance-cutoff <hz>',
+      'One Euro cutoff of the distance from the camera, Hz',
+      parseCutoff,
+    )
+    .option('--no-hold-bones', 'let bone lengths vary from frame to frame')
+    .option(
       '--smooth <alpha>',
-      'exponential smoothing of tracked poses, 0 < alpha ≤ 1 (1 = none)',
+      'exponential smoothing instead of the One Euro filter, 0 < alpha ≤ 1 (1 = none)',
       parseSmoothing,
+    )
+    .option(
+      '--bvh <path>',
+      'write each track as a BVH animation (metres): a folder, or a .bvh name (.track<ID> is added unless --track)',
+    )
+    .option(
+      '--gltf <path>',
+      'write each track as a glTF 2.0 skinned animation (.glb), named as --bvh',
+    )
+    .option('--track <id>', 'export only this track', intOption(0))
+    .option(
+      '--track-max-age <n>',
+      'frames a person may stay unseen (occluded) and keep their track (default 15)',
+      intOption(0, 10_000),
     )
     .option('--max-frames <n>', 'stop after this many frames', parsePositiveInt)
     .option('--every <n>', 'process every n-th frame (default 1)', parsePositiveInt)
@@ -189,7 +218,9 @@ trackIds) and <name>.meta.json (video size and rate, joint names, edges, intrins
 status). A corrupt or truncated video stops with exit code 3 and keeps the frames done so far.
 
 Examples:
-  metrabs video walk.mp4 --skeleton coco_19 --smooth 0.5
+  metrabs video walk.mp4 --skeleton coco_19
+  metrabs video walk.mp4 --no-filter            (raw per-frame poses)
+  metrabs video walk.mp4 --bvh out/ --gltf out/ (one animation per track)
   metrabs video walk.mp4 --max-frames 100 --overlay-video walk.overlay.mp4
 
 ${EXIT_CODE_HELP}`,

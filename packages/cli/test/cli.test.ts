@@ -155,6 +155,10 @@ describe.concurrent('metrabs without a model (fast paths)', { timeout: 60_000 },
     [['detect'], /missing required argument 'images'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['video', 'v.avi', '--smooth', '1.5'], /--smooth <alpha>/],
+    [['video', 'v.avi', '--filter-cutoff', '0'], /--filter-cutoff <hz>/],
+    [['video', 'v.avi', '--smooth', '0.5', '--filter-beta', '0.01'], /--smooth .*alone/],
+    [['video', 'v.avi', '--no-filter', '--no-hold-bones'], /--no-filter cannot/],
+    [['video', 'v.avi', '--track', '2'], /--track chooses/],
   ])('usage error %j → exit 2', async (args, pattern) => {
     const r = await metrabs(args);
     expect(r.code, r.stderr).toBe(2);
@@ -495,6 +499,8 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
       dropped: { frames: 0, people: 0, reasons: {} },
     });
     expect(meta.jointNames).toHaveLength(30);
+    expect(meta.smoothing).toEqual({ kind: 'exponential', alpha: 0.5 });
+    expect(meta.tracking).toMatchObject({ matching: 'hungarian', maxAge: 15 });
     expect(existsSync(mp4)).toBe(true);
     expect(r.stderr).toMatch(/5 frames in [\d.]+ s/);
   });

@@ -1,53 +1,6 @@
-import { meanJointDistance, PoseTracker } from '@metrabs/runtime';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { parseProbe } from '../src/video/ffmpeg.js';
-
-const pose = (x: number, z = 3000) => [
-  [x, 0, z],
-  [x + 100, 500, z],
-];
-const pose2d = (u: number) => [
-  [u, 10],
-  [u + 5, 40],
-];
-
-describe('tracking and smoothing', () => {
-  it('keeps ids for people that move a little, new ids for new people', () => {
-    const t = new PoseTracker();
-    expect(t.update([pose(0), pose(2000)], [pose2d(0), pose2d(100)]).trackIds).toEqual([0, 1]);
-    // Order swapped and moved by 100 mm: ids follow the people.
-    expect(t.update([pose(2100), pose(100)], [pose2d(105), pose2d(5)]).trackIds).toEqual([1, 0]);
-    // Someone far from both tracks is new.
-    expect(t.update([pose(100), pose(-5000)], [pose2d(5), pose2d(0)]).trackIds).toEqual([0, 2]);
-  });
-
-  it('ends tracks unseen for too long', () => {
-    const t = new PoseTracker({ maxMissed: 1 });
-    t.update([pose(0)], [pose2d(0)]);
-    t.update([], []);
-    t.update([], []);
-    expect(t.update([pose(0)], [pose2d(0)]).trackIds).toEqual([1]);
-  });
-
-  it('smooths exponentially: alpha·new + (1 − alpha)·old, 2D too', () => {
-    const t = new PoseTracker({ alpha: 0.25 });
-    t.update([pose(0)], [pose2d(0)]);
-    const out = t.update([pose(400)], [pose2d(40)]);
-    expect(out.poses3d[0]![0]![0]).toBeCloseTo(100);
-    expect(out.poses2d[0]![0]![0]).toBeCloseTo(10);
-    const out2 = t.update([pose(400)], [pose2d(40)]);
-    expect(out2.poses3d[0]![0]![0]).toBeCloseTo(175);
-  });
-
-  it('does not smooth with alpha 1 and rejects bad alphas', () => {
-    const t = new PoseTracker({ alpha: 1 });
-    t.update([pose(0)], [pose2d(0)]);
-    expect(t.update([pose(400)], [pose2d(40)]).poses3d[0]![0]![0]).toBe(400);
-    expect(() => new PoseTracker({ alpha: 0 })).toThrow(RangeError);
-    expect(meanJointDistance([], [])).toBe(Number.POSITIVE_INFINITY);
-  });
-});
 
 describe('ffmpeg probe output', () => {
   const avi = `Input #0, avi, from 'v.avi':

@@ -3,6 +3,8 @@
  * network, perspective crops, the YOLOX person detector and the multi-person pipeline.
  * Node adapters (files, sharp, onnxruntime-node) are in `@metrabs/runtime/node`.
  */
+
+export { type Assignment, greedyAssignment, optimalAssignment } from './assignment.js';
 export { type CameraFile, CameraFileError, parseCameraJson } from './camera-file.js';
 export { CropModel, type CropPredictions } from './crop-model.js';
 export * from './detector-file.js';
@@ -13,6 +15,13 @@ export {
   droppedSummary,
 } from './dropped.js';
 export { Pose3DEstimator, type PoseOptions, type PoseResult } from './estimator.js';
+export {
+  estimateGroundPlane,
+  footCandidates,
+  type GroundPlane,
+  GroundPlaneError,
+  type GroundPlaneOptions,
+} from './ground-plane.js';
 export { assertRgbImage, letterbox } from './letterbox.js';
 export {
   MODEL_FORMAT,
@@ -22,6 +31,31 @@ export {
   ModelPackageError,
   parseModelDescriptor,
 } from './model-package.js';
+export {
+  eulerZxy,
+  fitTrackMotion,
+  quaternionOf,
+  type TrackMotion,
+  writeBvh,
+  writeGltf,
+} from './motion-export.js';
+export {
+  MOTION_FILTER_DEFAULTS,
+  MotionFilter,
+  type MotionFilterOptions,
+  motionFilter,
+} from './motion-filter.js';
+export {
+  buildRig,
+  type ExportAxes,
+  type Rig,
+  type RigMotion,
+  type RigNode,
+  rigPositions,
+  solveMotion,
+  toExportAxes,
+} from './motion-rig.js';
+export { OneEuroFilter, type OneEuroOptions } from './one-euro.js';
 export {
   type CameraSetting,
   checkOption,
@@ -44,6 +78,7 @@ export {
   type OrtSessionOptions,
 } from './ort-session.js';
 export {
+  cameraCentre,
   centroid,
   distanceFromCamera,
   type PoseResultLike,
@@ -57,11 +92,21 @@ export {
   worldToCamera,
 } from './result-document.js';
 export {
+  exponentialFilter,
   meanJointDistance,
+  type PoseFilter,
+  type PoseFilterOutput,
   PoseTracker,
+  TRACKER_DEFAULTS,
   type TrackedFrame,
+  type TrackerInput,
   type TrackerOptions,
 } from './tracking.js';
+export {
+  type TrackingFrameTruth,
+  type TrackingScores,
+  trackingScores,
+} from './tracking-metrics.js';
 export type {
   Box,
   DetectorOptions,
@@ -70,6 +115,12 @@ export type {
   Tensor,
   TensorSession,
 } from './types.js';
+export {
+  createVideoTracker,
+  type VideoSmoothing,
+  type VideoTrackerOptions,
+  videoTrackingRecord,
+} from './video-tracker.js';
 export {
   choosePyramidLevel,
   DECODING_GAMMA,

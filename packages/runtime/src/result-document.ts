@@ -4,7 +4,7 @@
  * Schema in docs/result.schema.json. Numbers are rounded (0.1 mm for 3D, 0.01 px for 2D, 4
  * decimals for scores and intrinsics); each person's distance from the camera is added. Pure.
  */
-import { Camera } from '@metrabs/core';
+import { Camera, type CameraInit } from '@metrabs/core';
 
 import type { DroppedPerson } from './dropped.js';
 
@@ -103,6 +103,12 @@ export function worldToCamera(pose: number[][], extrinsicMatrix?: number[][]): n
   if (!extrinsicMatrix) return pose;
   // Only the extrinsics matter for world → camera; the intrinsics are a placeholder.
   return new Camera({ intrinsicMatrix: IDENTITY, extrinsicMatrix }).worldToCamera(pose);
+}
+
+/** The camera's centre in the poses' frame (mm): the world position with extrinsics, else the origin. */
+export function cameraCentre(extrinsicMatrix?: CameraInit['extrinsicMatrix']): number[] {
+  if (!extrinsicMatrix) return [0, 0, 0];
+  return new Camera({ intrinsicMatrix: IDENTITY, extrinsicMatrix }).cameraToWorld([[0, 0, 0]])[0]!;
 }
 
 /** Mean of the joints (mm); NaN for a pose without joints. */

@@ -36,7 +36,10 @@ export {
 } from './generate-node.js';
 export { assetInventory, splitAssignment, splitPlan } from './inventory-node.js';
 export { CANONICAL_JOINT_NAMES, JOINT_SOURCES } from './joints.js';
+export { type Bvh, parseBvh } from './motion/bvh.js';
 export { listMotionClips, loadClip } from './motion/catalog-node.js';
+export { forwardKinematics } from './motion/fk.js';
+export { MOTION_JOINTS, MOTION_PARENT_INDEX } from './motion/rigs.js';
 export { contactSheet, labelsSvg } from './preview-node.js';
 export { createRng, type Rng } from './random.js';
 export { prepareRetargeting, segmentDirectionErrors } from './retarget.js';

@@ -28,6 +28,8 @@ export function drawOverlay(
   height: number,
   result: PoseResult | undefined,
   background?: CanvasImageSource,
+  /** Colour index per person (video track ids); default the person's index. */
+  colorIds?: readonly number[],
 ): void {
   if (canvas.width !== width || canvas.height !== height) {
     canvas.width = width;
@@ -43,7 +45,7 @@ export function drawOverlay(
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
   for (const [i, pose] of poses2d.entries()) {
-    const color = personColor(i);
+    const color = personColor(colorIds?.[i] ?? i);
     const box = result.boxes[i];
     if (box) {
       ctx.setLineDash([6 * scale, 4 * scale]);

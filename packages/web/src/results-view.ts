@@ -3,7 +3,12 @@
  * `window.__metrabs`'s latest result, and the JSON download (one document for a photo, every
  * frame's for a video or the camera).
  */
-import type { PoseOptions } from '@metrabs/runtime';
+import {
+  createVideoTracker,
+  type PoseOptions,
+  type PoseResult,
+  type PoseTracker,
+} from '@metrabs/runtime';
 import { drawOverlay, personColor } from './draw2d.js';
 import type { PageElements } from './elements.js';
 import type { CurrentSource } from './inputs.js';
@@ -11,6 +16,9 @@ import type { MessageBoard } from './messages.js';
 import type { PageApi } from './page-api.js';
 import type { ReadyMessage } from './protocol.js';
 import { distanceM, peopleSummary, posesOf, resultDocument } from './result.js';
+
+const posesOfResult = (result: PoseResult) => ({ ...posesOf(result), boxes: result.boxes });
+
 import { settingsRecord } from './settings.js';
 import { PoseView3D } from './view3d.js';
 import type { FrameOutcome } from './worker-client.js';
@@ -45,6 +53,12 @@ export class ResultsView {
   private fpsEma = 0;
   /** Documents of the video/camera frames since the source started (for the download). */
   private frameDocuments: unknown[] = [];
+  /** Video and camera: the runtime's tracker (ids and filtered poses), the same as `metrabs video`'s. */
+  private tracker: PoseTracker | undefined;
+  /** Track id per person of the result shown (video and camera). */
+  private trackIds: number[] | undefined;
+  /** Video time of the last tracked frame: a seek (backwards, or over a second ahead) restarts the tracks. */
+  private lastTrackTime = Number.NaN;
 
   constructor(deps: ResultsViewDeps) {
     this.ui = deps.ui;
@@ -73,6 +87,8 @@ export class ResultsView {
   /** A new source: forget the old one's results, frame rate and recorded frames. */
   reset(): void {
     this.frameDocuments = [];
+    this.tracker = undefined;
+    this.trackIds = undefined;
     this.lastResultTime = 0;
     this.fpsEma = 0;
     this.shownResult = false;
@@ -88,7 +104,10 @@ export class ResultsView {
 
   /** Recorded video/camera frames used the old settings: the download starts afresh. */
   settingsChanged(): void {
-    if (this.source.kind === 'video' || this.source.kind === 'camera') this.frameDocuments = [];
+    if (this.source.kind === 'video' || this.source.kind === 'camera') {
+      this.frameDocuments = [];
+      this.tracker = undefined;
+    }
   }
 
   /** A newly opened photo, before its result. */
@@ -106,16 +125,17 @@ export class ResultsView {
   show(outcome: FrameOutcome, background: CanvasImageSource | undefined, o: PoseOptions): void {
     const { ui, source } = this;
     this.messages.clear('frame');
-    const { result, width, height } = outcome;
-    drawOverlay(ui.overlay, width, height, result, background);
-    this.view3d?.update(result, width, height);
+    const { width, height } = outcome;
+    const time = source.kind === 'image' ? undefined : ui.video.currentTime;
+    const result = this.tracked(outcome.result, time, o);
+    drawOverlay(ui.overlay, width, height, result, background, this.trackIds);
+    this.view3d?.update(result, width, height, this.trackIds);
     if (this.viewNeedsReset && result.poses3d.length > 0) {
       this.view3d?.resetView();
       this.viewNeedsReset = false;
     }
     this.shownResult = true;
     this.updateFps(source.kind !== 'image');
-    const time = source.kind === 'image' ? undefined : ui.video.currentTime;
     const ready = this.model.ready;
     const doc = resultDocument(result, {
       image: source.name,
@@ -142,7 +162,29 @@ export class ResultsView {
     this.api.framesProcessed += 1;
     this.api.fps = this.fpsEma;
     ui.download.disabled = false;
-    this.showStats(outcome);
+    this.showStats({ ...outcome, result });
+  }
+
+  /**
+   * Video and camera frames go through the tracker: each person gets a track id (their colour)
+   * and the track's filtered pose. A photo is shown as detected.
+   */
+  private tracked(result: PoseResult, time: number | undefined, o: PoseOptions): PoseResult {
+    if (time === undefined) {
+      this.trackIds = undefined;
+      return result;
+    }
+    if (!(time > this.lastTrackTime && time - this.lastTrackTime < 1)) this.tracker = undefined;
+    this.tracker ??= createVideoTracker({
+      edges: result.edges,
+      intrinsicMatrix: result.intrinsicMatrix,
+      ...(o.distortionCoeffs ? { distortionCoeffs: o.distortionCoeffs } : {}),
+      ...(o.extrinsicMatrix ? { extrinsicMatrix: o.extrinsicMatrix } : {}),
+    });
+    this.lastTrackTime = time;
+    const frame = this.tracker.update(posesOfResult(result), time);
+    this.trackIds = frame.trackIds;
+    return { ...result, poses3d: frame.poses3d, poses2d: frame.poses2d };
   }
 
   /** Frames per second between results, smoothed (videos and the camera only). */
@@ -169,8 +211,10 @@ export class ResultsView {
         const li = document.createElement('li');
         const swatch = document.createElement('span');
         swatch.className = 'swatch';
-        swatch.style.background = personColor(i);
-        li.append(swatch, `${distanceM(pose).toFixed(2)} m from the camera`);
+        const id = this.trackIds?.[i];
+        swatch.style.background = personColor(id ?? i);
+        const label = id === undefined ? '' : `#${id}: `;
+        li.append(swatch, `${label}${distanceM(pose).toFixed(2)} m from the camera`);
         return li;
       }),
     );

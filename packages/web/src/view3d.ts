@@ -122,7 +122,12 @@ export class PoseView3D {
   }
 
   /** Shows a result (undefined clears the people). */
-  update(result: PoseResult | undefined, width: number, height: number): void {
+  update(
+    result: PoseResult | undefined,
+    width: number,
+    height: number,
+    colorIds?: readonly number[],
+  ): void {
     disposeTree(this.people);
     this.people.clear();
     if (result) this.setFrustum(width, height, result.intrinsicMatrix);
@@ -131,7 +136,7 @@ export class PoseView3D {
     const centroid = new THREE.Vector3();
     let count = 0;
     for (const [i, pose] of poses3d.entries()) {
-      const color = new THREE.Color(personColor(i));
+      const color = new THREE.Color(personColor(colorIds?.[i] ?? i));
       const joints = pose.map(toScene);
       const bonePoints: THREE.Vector3[] = [];
       for (const [a, b] of result!.edges) {

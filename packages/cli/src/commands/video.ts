@@ -9,8 +9,14 @@ import { once } from 'node:events';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DropReason } from '@metrabs/core';
-import { PoseTracker } from '@metrabs/runtime';
-import { CliError, EXIT, type ExitCode, oneLine } from '../errors.js';
+import {
+  createVideoTracker,
+  MOTION_FILTER_DEFAULTS,
+  type PoseTracker,
+  type VideoSmoothing,
+  videoTrackingRecord,
+} from '@metrabs/runtime';
+import { CliError, EXIT, type ExitCode, oneLine, UsageError } from '../errors.js';
 import {
   distanceFromCamera,
   formatImageResult,
@@ -34,12 +40,27 @@ import {
 import { createProgress } from '../progress.js';
 import { overlayRaw } from '../render/raster.js';
 import { FrameReader, FrameWriter, findFfmpeg, probeVideo } from '../video/ffmpeg.js';
+import { exportTracks, TrackRecorder } from '../video/motion-files.js';
 import { checkInputFiles, type Io } from './detect.js';
 
 export interface VideoOptions extends ModelOptions {
   out: string;
   overlayVideo?: string;
   smooth?: number;
+  /** false with --no-filter. */
+  filter?: boolean;
+  filterCutoff?: number;
+  filterBeta?: number;
+  filterDistanceCutoff?: number;
+  /** false with --no-hold-bones. */
+  holdBones?: boolean;
+  trackMaxAge?: number;
+  /** BVH output: a file (with --track, or a stem for per-track files) or a folder. */
+  bvh?: string;
+  /** glTF (.glb) output, as --bvh. */
+  gltf?: string;
+  /** Export only this track id. */
+  track?: number;
   maxFrames?: number;
   every?: number;
   ffmpeg?: string;
@@ -47,11 +68,53 @@ export interface VideoOptions extends ModelOptions {
   progressEvery?: number;
 }
 
+/** `--smooth alpha` (exponential), `--no-filter`, else the One Euro filter with any overrides. */
+function videoSmoothing(options: VideoOptions): VideoSmoothing {
+  const tuned =
+    options.filterCutoff !== undefined ||
+    options.filterBeta !== undefined ||
+    options.filterDistanceCutoff !== undefined ||
+    options.holdBones === false;
+  if (options.smooth !== undefined && (options.filter === false || tuned)) {
+    throw new UsageError(
+      '--smooth (exponential smoothing) replaces the One Euro filter: give it alone',
+    );
+  }
+  if (options.smooth !== undefined) {
+    return options.smooth === 1 ? { kind: 'none' } : { kind: 'exponential', alpha: options.smooth };
+  }
+  if (options.filter === false) {
+    if (tuned)
+      throw new UsageError('--no-filter cannot be combined with --filter-* or --no-hold-bones');
+    return { kind: 'none' };
+  }
+  const d = MOTION_FILTER_DEFAULTS;
+  return {
+    kind: 'one-euro',
+    joints: {
+      ...d.joints,
+      ...(options.filterCutoff !== undefined ? { minCutoff: options.filterCutoff } : {}),
+      ...(options.filterBeta !== undefined ? { beta: options.filterBeta } : {}),
+    },
+    distance: {
+      ...d.distance,
+      ...(options.filterDistanceCutoff !== undefined
+        ? { minCutoff: options.filterDistanceCutoff }
+        : {}),
+    },
+    holdBoneLengths: options.holdBones !== false,
+  };
+}
+
 function roundPoses(poses: number[][][], decimals: number): number[][][] {
   return poses.map((pose) => pose.map((p) => p.map((v) => round(v, decimals))));
 }
 
 export async function runVideo(file: string, options: VideoOptions, io: Io): Promise<ExitCode> {
+  const smoothing = videoSmoothing(options);
+  if (options.track !== undefined && options.bvh === undefined && options.gltf === undefined) {
+    throw new UsageError('--track chooses the track to export: give --bvh or --gltf with it');
+  }
   checkInputFiles([file], 'video');
   const camera = await cameraFromOptions(options);
   const ffmpeg = findFfmpeg(options.ffmpeg);
@@ -62,7 +125,7 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   const skeleton = checkSkeleton(estimator, options.skeleton);
   const o = poseOptions(options, skeleton, camera);
   const every = options.every ?? 1;
-  const alpha = options.smooth ?? 1;
+  const trackingOptions = options.trackMaxAge !== undefined ? { maxAge: options.trackMaxAge } : {};
 
   const stem = join(outDir, outputStems([file])[0]!);
   const jsonlPath = `${stem}.jsonl`;
@@ -82,12 +145,7 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     framesProcessed: 0,
     framesDecoded: 0,
     every,
-    smoothing: {
-      alpha,
-      matching: 'greedy nearest mean joint distance',
-      gateMm: 1000,
-      maxMissedFrames: 5,
-    },
+    ...videoTrackingRecord({ smoothing, tracking: trackingOptions }),
     model,
     settings: settingsRecord(options, o, await loadRuntime()),
     ffmpeg: ffmpeg.source,
@@ -120,7 +178,10 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     every: options.progressEvery,
     write: io.stderr,
   });
-  const tracker = new PoseTracker({ alpha });
+  // Made at the first frame, when the skeleton's edges and the intrinsics are known.
+  let tracker: PoseTracker | undefined;
+  const exporting = options.bvh !== undefined || options.gltf !== undefined;
+  const recorder = new TrackRecorder();
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -144,7 +205,16 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
         o,
         `${file}, frame ${index}`,
       )) as unknown as PoseResultLike;
-      const tracked = tracker.update(result.poses3d, result.poses2d);
+      tracker ??= createVideoTracker({
+        edges: result.edges,
+        intrinsicMatrix: result.intrinsicMatrix,
+        ...(camera?.distortionCoeffs ? { distortionCoeffs: camera.distortionCoeffs } : {}),
+        ...(camera?.extrinsicMatrix ? { extrinsicMatrix: camera.extrinsicMatrix } : {}),
+        smoothing,
+        tracking: trackingOptions,
+      });
+      const tracked = tracker.update(result, index / info.fps);
+      if (exporting) recorder.add(processed, tracked.trackIds, tracked.poses3d);
       const smoothed: PoseResultLike = {
         ...result,
         poses3d: tracked.poses3d,
@@ -222,6 +292,18 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     people: dropped.length,
     reasons: rt.countDropReasons(dropped),
   };
+  if (exporting && !failure && meta['edges']) {
+    meta['exports'] = await exportTracks(recorder, {
+      options,
+      video: file,
+      frameTimeS: every / info.fps,
+      jointNames: meta['jointNames'] as string[],
+      edges: meta['edges'] as [number, number][],
+      skeleton: meta['skeleton'] as string,
+      world: camera?.extrinsicMatrix !== undefined,
+      io,
+    });
+  }
   meta['status'] = failure ? 'error' : interrupted ? 'interrupted' : 'complete';
   if (failure) meta['error'] = oneLine(failure);
   writeMeta();
