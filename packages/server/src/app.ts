@@ -130,6 +130,10 @@ export async function buildApp(
     state.closing = true;
     drained = state.pool?.close() ?? Promise.resolve();
   });
+  // Answers sent while closing end their connection, so keep-alive clients do not hold it open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (state.closing) reply.header('connection', 'close');
+  });
   app.addHook('onClose', async () => {
     let timer: NodeJS.Timeout | undefined;
     const giveUp = new Promise<void>((resolve) => {

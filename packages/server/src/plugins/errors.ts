@@ -42,6 +42,12 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError('bad-options', e.message);
   }
   const code = e?.code ? FRAMEWORK_CODES[e.code] : undefined;
+  if (code === 'unsupported-image') {
+    return new ApiError(
+      code,
+      `${e.message}: send multipart/form-data, or the image as the body with Content-Type image/jpeg, image/png or image/webp`,
+    );
+  }
   if (code) return new ApiError(code, e.message);
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new ApiError('bad-request', e.message);

@@ -112,7 +112,8 @@ export default async function poseRoutes(
   app: FastifyInstance,
   { state, config }: PosesRouteOptions,
 ): Promise<void> {
-  // Raw image bodies arrive as one buffer, bounded like everything else.
+  // These routes take images, not JSON or text; raw image bodies arrive as one bounded buffer.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(
     [...IMAGE_CONTENT_TYPES],
     { parseAs: 'buffer', bodyLimit: config.maxBodyBytes },
