@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { type Io, runDetect } from './commands/detect.js';
+import { addServeCommand } from './commands/serve.js';
 import { CliError, EXIT, EXIT_CODE_HELP, type ExitCode, oneLine } from './errors.js';
 import {
   parseAntialias,
@@ -345,6 +346,8 @@ ${EXIT_CODE_HELP}`,
       const { runFetchDetector } = await import('./commands/fetch-detector.js');
       setExit(await runFetchDetector(options, io));
     });
+
+  addServeCommand(program, io, setExit);
 
   for (const command of [detect, video, synth, synthRun, preview, evaluate, fetchDetector]) {
     command

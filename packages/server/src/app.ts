@@ -1,8 +1,9 @@
 /**
  * The HTTP service as a Fastify instance: plugins for errors, auth, CORS, metrics and uploads,
  * the pose routes, the probes and the OpenAPI document at `/docs` (made by @fastify/swagger
- * from the route schemas). The model loads in the background so `/healthz` answers at once and
- * `/readyz` says when poses can be had; closing refuses new work and waits for what runs.
+ * from the route schemas). The model loads on `app.metrabs.load()` (after listening, see
+ * startServer) while `/healthz` answers and `/readyz` says when poses can be had; closing
+ * refuses new work and waits for what runs.
  */
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -30,8 +31,12 @@ export interface AppOptions {
 
 export interface MetrabsService {
   readonly state: ServiceState;
-  /** Settles when the model is loaded (rejects with the loading error). */
-  readonly loaded: Promise<void>;
+  /**
+   * Loads the model (once; at once when `estimators` were given) and settles when it is
+   * loaded, or rejects with the loading error. Until then the pose routes and `/readyz`
+   * answer 503.
+   */
+  load(): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -84,7 +89,7 @@ export async function buildApp(
   });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
-      origin: config.corsOrigins,
+      origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
       methods: ['GET', 'POST'],
       allowedHeaders: ['Authorization', 'Content-Type'],
       exposedHeaders: ['Retry-After'],
@@ -97,14 +102,15 @@ export async function buildApp(
   await app.register(poseRoutes, { state, config });
   app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
 
-  let loaded: Promise<void>;
+  let loading: Promise<void> | undefined;
   if (options.estimators) {
     if (!options.model) throw new Error('buildApp: `model` is needed with `estimators`');
     state.pool = new EstimatorPool(options.estimators, config.maxQueue);
     state.model = options.model;
-    loaded = Promise.resolve();
-  } else {
-    loaded = openEstimators({
+    loading = Promise.resolve();
+  }
+  const load = (): Promise<void> => {
+    loading ??= openEstimators({
       model: config.model,
       detector: config.detector,
       count: config.estimators,
@@ -119,10 +125,9 @@ export async function buildApp(
         throw error;
       },
     );
-    // Whoever starts the server awaits `loaded`; the probes report a failure too.
-    loaded.catch(() => {});
-  }
-  app.decorate('metrabs', { state, loaded } satisfies MetrabsService);
+    return loading;
+  };
+  app.decorate('metrabs', { state, load } satisfies MetrabsService);
 
   // Shutdown: refuse new work first, then wait (bounded) for the images accepted so far.
   let drained: Promise<void> = Promise.resolve();

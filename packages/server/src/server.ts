@@ -26,7 +26,7 @@ export async function startServer(
   const app = await buildApp(config, options);
   try {
     await app.listen({ host: config.host, port: config.port });
-    await app.metrabs.loaded;
+    await app.metrabs.load();
   } catch (error) {
     await app.close();
     throw error;

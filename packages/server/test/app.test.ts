@@ -420,6 +420,23 @@ describe('limits and access', () => {
     expect(r3.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('/readyz is 503 until the model is loaded, and says why loading failed', async () => {
+    const app = await buildApp(serverConfig({ model: '/nonexistent/model' }));
+    apps.push(app);
+    const loading = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(loading.statusCode).toBe(503);
+    expect(loading.json().error).toMatchObject({
+      code: 'not-ready',
+      message: 'the model is still loading',
+    });
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await postRaw(app, '/v1/poses', JPEG)).statusCode).toBe(503);
+    await expect(app.metrabs.load()).rejects.toThrow(/nonexistent/);
+    const failed = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(failed.statusCode).toBe(503);
+    expect(failed.json().error.message).toMatch(/could not be loaded: .*nonexistent/);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const app = await makeApp();
     const r = await app.inject({ method: 'GET', url: '/v2/nothing' });

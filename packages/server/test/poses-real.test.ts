@@ -25,6 +25,8 @@ const SAMPLE = new URL('../../../samples/synthetic-street.jpg', import.meta.url)
 const CAMERA = new URL('../../../samples/synthetic-street.camera.json', import.meta.url);
 const JPEG = readFileSync(SAMPLE);
 const THREADS = 2;
+/** A parsed JSON answer (the tests walk into it freely). */
+type Json = ReturnType<typeof JSON.parse>;
 
 describe.skipIf(data.skip)('the default model behind HTTP', () => {
   let server: RunningServer;
@@ -40,7 +42,7 @@ describe.skipIf(data.skip)('the default model behind HTTP', () => {
 
   async function post(path: string, form: FormData) {
     const response = await fetch(`${server.url}${path}`, { method: 'POST', body: form });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    return { status: response.status, body: (await response.json()) as Json };
   }
 
   function sampleForm(fields: Record<string, string> = {}): FormData {
