@@ -136,7 +136,9 @@ export default async function poseRoutes(
   ): Promise<ResultDocument> {
     const { pool, model } = ready();
     const plan = planPoses(options, pool.availableSkeletons());
-    // Format and size come from the header, before the image waits for an estimator.
+    // A full queue is answered before any image work; format and size come from the header,
+    // before the image waits for an estimator.
+    pool.admit(1);
     await inspectImage(upload.bytes, upload.label, config.maxPixels);
     const work = pool.run(async (estimator) => {
       const started = performance.now();
