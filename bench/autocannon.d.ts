@@ -22,7 +22,12 @@ declare module 'autocannon' {
   interface Instance extends EventEmitter {
     on(
       event: 'response',
-      listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void,
+      listener: (
+        client: unknown,
+        statusCode: number,
+        resBytes: number,
+        responseTime: number,
+      ) => void,
     ): this;
   }
   function autocannon(options: Options): Instance & PromiseLike<Result>;

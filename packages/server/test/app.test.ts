@@ -205,10 +205,10 @@ describe('POST /v1/poses', () => {
   });
 
   it.each([
-    ['empty', Buffer.alloc(0), 400, 'empty-image'],
-    ['not an image', Buffer.from('hello, this is text, not a JPEG'), 400, 'bad-image'],
-    ['truncated', JPEG.subarray(0, 2000), 400, 'bad-image'],
-  ])('refuses a %s body with %i %s, and still serves', async (_what, body, status, code) => {
+    ['empty', 400, 'empty-image', Buffer.alloc(0)],
+    ['not an image', 400, 'bad-image', Buffer.from('hello, this is text, not a JPEG')],
+    ['truncated', 400, 'bad-image', JPEG.subarray(0, 2000)],
+  ])('refuses a %s body with %i %s, and still serves', async (_what, status, code, body) => {
     const app = await makeApp();
     const r = await postRaw(app, '/v1/poses', body);
     expect(r.statusCode).toBe(status);

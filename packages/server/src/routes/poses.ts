@@ -128,6 +128,11 @@ export default async function poseRoutes(
     return { pool: state.pool, model: state.model };
   }
 
+  /** Refuses work the pool cannot take before the body is even read (route `onRequest`). */
+  async function admitEarly(): Promise<void> {
+    ready().pool.admit(1);
+  }
+
   /** Runs one image through a pool estimator, within the request's deadline. */
   async function runImage(
     upload: Upload,
@@ -158,6 +163,7 @@ export default async function poseRoutes(
   app.post(
     '/v1/poses',
     {
+      onRequest: admitEarly,
       config: {
         multipartOptions: {
           limits: { files: 2, fields: 16, fileSize: config.maxBodyBytes, fieldSize: 65_536 },
@@ -194,6 +200,7 @@ export default async function poseRoutes(
   app.post(
     '/v1/poses/batch',
     {
+      onRequest: admitEarly,
       config: {
         multipartOptions: {
           limits: {
