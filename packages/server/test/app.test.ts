@@ -337,6 +337,9 @@ describe('limits and access', () => {
       ...(await form([['images', JPEG]])),
     });
     expect(batch.statusCode).toBe(503);
+    const during = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(during).toContain('metrabs_queue_depth 1');
+    expect(during).toContain('metrabs_estimators_busy 1');
     slow.release();
     expect((await first).statusCode).toBe(200);
     expect((await second).statusCode).toBe(200);
