@@ -10,7 +10,7 @@ export const EXIT = {
   unexpected: 1,
   /** Bad command line: unknown command or option, bad option value, unknown skeleton. */
   usage: 2,
-  /** Bad input or output: missing, unreadable or corrupt image or video, bad intrinsics file, unwritable output. */
+  /** Bad input or output: missing, unreadable or corrupt image or video, bad intrinsics file, unwritable output, a port that cannot be listened on. */
   input: 3,
   /** The model package or the person detector is missing or invalid. */
   model: 4,
@@ -61,7 +61,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   1  unexpected error (a bug: please report it, with the output of --debug)
   2  usage error: unknown command or option, bad option value, unknown skeleton
   3  input/output error: missing, unreadable or corrupt image, video or asset,
-     bad intrinsics file, output that cannot be written
+     bad intrinsics file, output that cannot be written, a port in use (serve)
   4  model package, person detector, ffmpeg or renderer missing or invalid
   130  interrupted (Ctrl-C); video results up to that frame and finished synth
        shards are kept`;

@@ -72,6 +72,29 @@ export function splitDetectorMessage(
   return { first: first.trim(), details };
 }
 
+/**
+ * A failure to load the model package or the detector as the CLI reports it (exit 4): the
+ * runtime's own message, and how to get a missing detector.
+ */
+export async function modelLoadError(e: unknown): Promise<ModelError> {
+  const rt = await loadRuntime();
+  const error = e as Error;
+  if (error instanceof rt.DetectorNotFoundError) {
+    const { first, details } = splitDetectorMessage(
+      error.message,
+      'pass --detector /path/to/yolox_nano.onnx',
+    );
+    return new ModelError(first, details);
+  }
+  if (
+    error instanceof rt.ModelPackageError ||
+    error instanceof rt.ModelLoadError ||
+    error instanceof rt.DetectorModelError
+  )
+    return new ModelError(oneLine(error));
+  return new ModelError(`cannot load the model or the detector: ${oneLine(error)}`);
+}
+
 /** Opens the model package and the detector; any failure here is a model error (exit 4). */
 export async function openEstimator(
   options: ModelOptions,
@@ -91,21 +114,7 @@ export async function openEstimator(
       threads: options.threads,
     });
   } catch (e) {
-    const error = e as Error;
-    if (error instanceof rt.DetectorNotFoundError) {
-      const { first, details } = splitDetectorMessage(
-        error.message,
-        'pass --detector /path/to/yolox_nano.onnx',
-      );
-      throw new ModelError(first, details);
-    }
-    if (
-      error instanceof rt.ModelPackageError ||
-      error instanceof rt.ModelLoadError ||
-      error instanceof rt.DetectorModelError
-    )
-      throw new ModelError(oneLine(error));
-    throw new ModelError(`cannot load the model or the detector: ${oneLine(error)}`);
+    throw await modelLoadError(e);
   }
   const d = estimator.model.descriptor;
   return {

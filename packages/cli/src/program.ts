@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { type Io, runDetect } from './commands/detect.js';
+import { addServeCommand } from './commands/serve.js';
 import { CliError, EXIT, EXIT_CODE_HELP, type ExitCode, oneLine } from './errors.js';
 import {
   intOption,
@@ -407,6 +408,8 @@ ${EXIT_CODE_HELP}`,
       const { runImport } = await import('./commands/import.js');
       setExit(await runImport(release, options, io));
     });
+
+  addServeCommand(program, io, setExit);
 
   for (const command of [
     detect,

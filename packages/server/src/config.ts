@@ -13,7 +13,7 @@ export interface ServerConfig {
   model?: string;
   /** YOLOX-Nano ONNX file (default: the runtime's search: METRABS_DETECTOR, the cache). */
   detector?: string;
-  /** Estimators working at once (each with its own ONNX Runtime sessions). */
+  /** Estimators working at once (each with its own ONNX Runtime sessions; default: the cores, at most 4). */
   estimators: number;
   /** ONNX Runtime threads per session (default: the cores divided among the estimators). */
   threads?: number;
@@ -47,7 +47,8 @@ export function cores(): number {
 export const SERVER_DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
   port: 8080,
-  estimators: 1,
+  // One estimator per core (each with its own sessions), capped: every one holds the model.
+  estimators: Math.min(cores(), 4),
   maxQueue: 32,
   maxBodyBytes: 20 * 1024 * 1024,
   maxPixels: 40_000_000,

@@ -19,6 +19,12 @@ import {
 import { ApiError } from './errors.js';
 import type { PosePlan } from './request-options.js';
 
+/**
+ * What the service needs of an estimator: the runtime's `Pose3DEstimator`, or a stand-in
+ * (tests inject slow fakes to make queueing deterministic).
+ */
+export type PoseEstimatorLike = Pick<Pose3DEstimator, 'detectPoses' | 'availableSkeletons'>;
+
 export interface OpenEstimatorsOptions {
   /** Model package directory (default: the runtime's default model). */
   model?: string;
@@ -56,7 +62,7 @@ export async function openEstimators(
 
 /** The result document of one image (`label`: its name in the document and in errors). */
 export async function estimateDocument(
-  estimator: Pose3DEstimator,
+  estimator: PoseEstimatorLike,
   image: RgbImage,
   plan: PosePlan,
   label: string,

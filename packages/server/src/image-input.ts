@@ -13,12 +13,22 @@ export const IMAGE_FORMATS = ['jpeg', 'png', 'webp'] as const;
 /** The content types of a raw image body. */
 export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
 
-/** Checks the header of `bytes` and decodes them to RGB. `label` names the image in messages. */
-export async function decodeImage(
+/** What the header of an accepted image says. */
+export interface ImageHeader {
+  format: (typeof IMAGE_FORMATS)[number];
+  width: number;
+  height: number;
+}
+
+/**
+ * Reads only the header of `bytes`: refuses empty input, what is not a JPEG, PNG or WebP, and
+ * images over `maxPixels` before a single pixel is decoded. `label` names the image in messages.
+ */
+export async function inspectImage(
   bytes: Uint8Array,
   label: string,
   maxPixels: number,
-): Promise<RgbImage> {
+): Promise<ImageHeader> {
   if (bytes.length === 0) throw new ApiError('empty-image', `${label}: the image is empty`);
   let format: string | undefined;
   let width = 0;
@@ -43,6 +53,16 @@ export async function decodeImage(
       `${label}: ${width}×${height} pixels is more than the limit of ${maxPixels}`,
     );
   }
+  return { format: format as ImageHeader['format'], width, height };
+}
+
+/** Checks the header of `bytes` (`inspectImage`) and decodes them to RGB. */
+export async function decodeImage(
+  bytes: Uint8Array,
+  label: string,
+  maxPixels: number,
+): Promise<RgbImage> {
+  await inspectImage(bytes, label, maxPixels);
   try {
     return await loadImage(bytes);
   } catch (e) {

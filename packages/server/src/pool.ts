@@ -52,6 +52,15 @@ export class EstimatorPool<E extends PoolEstimator = PoolEstimator> {
     return { size: this.size, busy: this.size - this.idle.length, waiting: this.queue.length };
   }
 
+  /**
+   * Throws `overloaded` unless `count` more jobs could start or wait now: a request of several
+   * images is refused as a whole rather than half-run.
+   */
+  admit(count: number): void {
+    const room = this.idle.length + this.maxQueue - this.queue.length;
+    if (count > room) throw this.overloaded();
+  }
+
   /** True once `close` was called. */
   get closed(): boolean {
     return this.closing;
@@ -79,12 +88,7 @@ export class EstimatorPool<E extends PoolEstimator = PoolEstimator> {
     const free = this.idle.pop();
     if (free !== undefined) return Promise.resolve(free);
     if (this.queue.length >= this.maxQueue) {
-      return Promise.reject(
-        new ApiError(
-          'overloaded',
-          `all ${this.size} estimators are busy and ${this.queue.length} images are waiting; try again later`,
-        ),
-      );
+      return Promise.reject(this.overloaded());
     }
     return new Promise<E>((resolve, reject) => {
       const waiter: Waiter<E> = {
@@ -105,6 +109,13 @@ export class EstimatorPool<E extends PoolEstimator = PoolEstimator> {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(waiter);
     });
+  }
+
+  private overloaded(): ApiError {
+    return new ApiError(
+      'overloaded',
+      `all ${this.size} estimators are busy and ${this.queue.length} images are waiting; try again later`,
+    );
   }
 
   private release(estimator: E): void {

@@ -24,7 +24,8 @@ async function authPlugin(app: FastifyInstance, options: { token?: string }): Pr
   if (token === undefined || token === '') return;
   const expected = digest(token);
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config?.public) return;
+    // CORS preflights carry no credentials by design; they are answered by @fastify/cors.
+    if (request.routeOptions.config?.public || request.method === 'OPTIONS') return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match && timingSafeEqual(digest(match[1]!), expected)) return;

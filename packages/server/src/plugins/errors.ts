@@ -7,6 +7,13 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError, type ApiErrorCode, type ErrorBody } from '../errors.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The error code the request was answered with (metrics label it so). */
+    outcome?: ApiErrorCode;
+  }
+}
+
 /** Fastify's and @fastify/multipart's error codes, as ours. */
 const FRAMEWORK_CODES: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body-too-large',
@@ -26,10 +33,21 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   const e = error as FastifyError;
   if (e?.validation) {
-    const where = e.validationContext === 'querystring' ? 'query' : (e.validationContext ?? '');
-    return new ApiError('bad-options', `${where} ${e.message}`.trim());
+    // The message names the field (schema-errors.ts); a missing image file is its own case.
+    const first = e.validation[0];
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    if (first?.keyword === 'required' && (missing === 'image' || missing === 'images')) {
+      return new ApiError('no-image', `no file named "${missing}" in the form`);
+    }
+    return new ApiError('bad-options', e.message);
   }
   const code = e?.code ? FRAMEWORK_CODES[e.code] : undefined;
+  if (code === 'unsupported-image') {
+    return new ApiError(
+      code,
+      `${e.message}: send multipart/form-data, or the image as the body with Content-Type image/jpeg, image/png or image/webp`,
+    );
+  }
   if (code) return new ApiError(code, e.message);
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new ApiError('bad-request', e.message);
@@ -39,6 +57,7 @@ export function toApiError(error: unknown): ApiError {
 
 /** Sends `error` as the JSON error body with its status (and `Retry-After` for a 503). */
 export function sendError(reply: FastifyReply, error: ApiError, retryAfterSeconds: number) {
+  reply.request.outcome = error.code;
   if (error.statusCode === 503) reply.header('retry-after', String(retryAfterSeconds));
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(body);

@@ -33,14 +33,14 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Pro
   collectDefaultMetrics({ register: registry, prefix: 'metrabs_' });
   const requests = new Counter({
     name: 'metrabs_http_requests_total',
-    help: 'HTTP requests answered, by route, method and status',
-    labelNames: ['route', 'method', 'status'] as const,
+    help: 'HTTP requests answered, by route, method, status and outcome (ok, or the error code)',
+    labelNames: ['route', 'method', 'status', 'outcome'] as const,
     registers: [registry],
   });
   const latency = new Histogram({
     name: 'metrabs_http_request_duration_seconds',
-    help: 'Time from request to answer, by route and status',
-    labelNames: ['route', 'status'] as const,
+    help: 'Time from request to answer, by route and outcome (ok, or the error code)',
+    labelNames: ['route', 'outcome'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
@@ -87,10 +87,11 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Pro
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
     const status = String(reply.statusCode);
-    requests.inc({ route, method: request.method, status });
+    const outcome = request.outcome ?? (reply.statusCode < 400 ? 'ok' : 'error');
+    requests.inc({ route, method: request.method, status, outcome });
     if (request.startedAt !== undefined) {
       const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
-      latency.observe({ route, status }, seconds);
+      latency.observe({ route, outcome }, seconds);
     }
   });
 

@@ -43,8 +43,13 @@ export default async function healthRoutes(
     },
     async () => {
       const pool = state.pool;
+      if (state.closing || pool?.closed) {
+        throw new ApiError('shutting-down', 'the server is shutting down');
+      }
+      if (state.loadError !== undefined) {
+        throw new ApiError('not-ready', `the model could not be loaded: ${state.loadError}`);
+      }
       if (pool === undefined) throw new ApiError('not-ready', 'the model is still loading');
-      if (pool.closed) throw new ApiError('shutting-down', 'the server is shutting down');
       const { size, busy, waiting } = pool.stats();
       return { status: 'ready', estimators: size, busy, waiting };
     },
