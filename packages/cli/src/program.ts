@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { registerBatch } from './commands/batch.js';
 import { type Io, runDetect } from './commands/detect.js';
+import { registerWorker } from './commands/worker.js';
 import { CliError, EXIT, EXIT_CODE_HELP, type ExitCode, oneLine } from './errors.js';
 import {
   parseAntialias,
@@ -346,7 +348,19 @@ ${EXIT_CODE_HELP}`,
       setExit(await runFetchDetector(options, io));
     });
 
-  for (const command of [detect, video, synth, synthRun, preview, evaluate, fetchDetector]) {
+  const batchCommands = registerBatch(program, io, setExit);
+  const workerCommands = registerWorker(program, io, setExit);
+  for (const command of [
+    detect,
+    video,
+    synth,
+    synthRun,
+    preview,
+    evaluate,
+    fetchDetector,
+    ...batchCommands,
+    ...workerCommands,
+  ]) {
     command
       .exitOverride()
       .showSuggestionAfterError(true)

@@ -54,6 +54,7 @@ export {
   type ResultModelInfo,
   resultDocument,
   round,
+  stringifyJson,
   worldToCamera,
 } from './result-document.js';
 export {
