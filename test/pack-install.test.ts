@@ -19,7 +19,7 @@ import { sharedData } from '../test-support/shared-data.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Packed in dependency order; @metrabs/web-app (the browser app) is private. */
-const PACKAGES = ['core', 'runtime', 'synth', 'cli', 'model-default', 'node', 'web-lib'];
+const PACKAGES = ['core', 'runtime', 'synth', 'server', 'cli', 'model-default', 'node', 'web-lib'];
 const REGISTRY = 'https://registry.npmjs.org/';
 const data = sharedData(['detector/yolox_nano.onnx'], 'pack-install');
 

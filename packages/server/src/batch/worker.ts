@@ -151,9 +151,15 @@ export async function runWorker(options: BatchWorkerOptions): Promise<BatchWorke
     const people =
       data.kind === 'image'
         ? await processImage(data, plan, pool, model, target)
-        : await processVideoChunk(data, plan, pool, model, target, (done) =>
-            job.updateProgress(Math.round((100 * done) / data.count)),
-          );
+        : await processVideoChunk(data, plan, pool, model, target, async (done) => {
+            await job.updateProgress(Math.round((100 * done) / data.count));
+            // Long chunks say how far they are, in the log as in `batch status`.
+            if (done % 50 === 0 && done < data.count) {
+              log(
+                `${data.label}: frame ${data.first + done} of ${data.first}–${data.first + data.count - 1}`,
+              );
+            }
+          });
     const seconds = (performance.now() - started) / 1000;
     log(
       `${data.label}: ${people} ${people === 1 ? 'person' : 'people'}, ${seconds.toFixed(1)} s → ${target}`,
