@@ -130,7 +130,10 @@ export async function runBatchSubmit(
 }
 
 /** The status as text: counts, progress, running jobs, failures with their reasons. */
-export function statusText(s: BatchStatus): string {
+export function statusText(
+  s: BatchStatus,
+  withoutLabel: (reason: string, label: string) => string,
+): string {
   const finished = s.done + s.failed;
   const percent = s.total > 0 ? Math.floor((100 * finished) / s.total) : 100;
   const lines = [
@@ -140,7 +143,9 @@ export function statusText(s: BatchStatus): string {
   for (const r of s.running)
     lines.push(`  running: ${r.label}${r.progress > 0 ? ` (${r.progress} %)` : ''}`);
   for (const f of s.failures) {
-    lines.push(`  failed: ${f.label}${f.part ? ` (${f.part})` : ''}: ${f.reason}`);
+    lines.push(
+      `  failed: ${f.label}${f.part ? ` (${f.part})` : ''}: ${withoutLabel(f.reason, f.label)}`,
+    );
   }
   if (s.failed > s.failures.length)
     lines.push(`  … and ${s.failed - s.failures.length} more failed`);
@@ -174,7 +179,7 @@ export async function runBatchStatus(options: StatusCommandOptions, io: Io): Pro
     }
     io.stderr(`${tty ? '\r' : ''}${progressLine(status)}${tty ? '\x1b[K' : ''}\n`);
   }
-  io.stdout(options.json ? `${JSON.stringify(status)}\n` : statusText(status));
+  io.stdout(options.json ? `${JSON.stringify(status)}\n` : statusText(status, server.withoutLabel));
   return EXIT.ok;
 }
 

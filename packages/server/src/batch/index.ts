@@ -35,4 +35,5 @@ export {
   type BatchWorkerStats,
   runWorker,
   WORKER_DEFAULTS,
+  withoutLabel,
 } from './worker.js';

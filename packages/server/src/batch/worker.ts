@@ -81,10 +81,17 @@ export const WORKER_DEFAULTS = {
   maxStalledCount: 2,
 } as const;
 
+/** A reason without the job's label in front (for lines that start with the label). */
+export function withoutLabel(reason: string, label: string): string {
+  return reason.startsWith(`${label}: `) ? reason.slice(label.length + 2) : reason;
+}
+
 /** Errors of the input or its options: retrying cannot help. */
 function unrecoverable(label: string, error: unknown): never {
   if (error instanceof ApiError || error instanceof ImageError) {
-    const message = error.message.startsWith(label) ? error.message : `${label}: ${error.message}`;
+    // The image is decoded from bytes: its name in the runtime's message is "(N-byte buffer)".
+    const text = error.message.replace(/^cannot decode image [^:]*: /, 'cannot decode: ');
+    const message = text.startsWith(label) ? text : `${label}: ${text}`;
     throw new UnrecoverableError(message);
   }
   throw error;
@@ -196,7 +203,9 @@ export async function runWorker(options: BatchWorkerOptions): Promise<BatchWorke
     const final =
       error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (final) stats.failed++;
-    log(`${job.data.label}: ${final ? 'failed' : 'will be retried'}: ${error.message}`);
+    log(
+      `${job.data.label}: ${final ? 'failed' : 'will be retried'}: ${withoutLabel(error.message, job.data.label)}`,
+    );
   });
 
   // With `untilEmpty`, a queue handle to count what is left.
