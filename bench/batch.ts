@@ -1,11 +1,11 @@
 /**
  * Benchmark: `metrabs batch` throughput with 1 and 2 `metrabs worker` processes on a private
  * loopback Redis, against one plain `metrabs detect` process over the same images, in one run
- * (so the ratio holds even on shared, noisy cores). Default model, YOLOX-Nano, `--num-aug 1`,
+ * (so the ratio holds even on shared, noisy cores), in rounds that alternate the runs. Default model, YOLOX-Nano, `--num-aug 1`,
  * the first N LSPET photos from ../shared/data. Wall time from the processes' start to their
  * end (start-up and model loading included on both sides); submitting is timed apart.
  *
- *   npx tsx --conditions=@metrabs/source bench/batch.ts [--images 50]
+ *   npx tsx --conditions=@metrabs/source bench/batch.ts [--images 50] [--rounds 2]
  *   npx tsx --conditions=@metrabs/source bench/batch.ts --fault [--images 200]
  *
  * `--fault`: the issue's fault run — 2 workers, one killed (SIGKILL) a third of the way in;
@@ -74,6 +74,14 @@ async function seconds(fn: () => Promise<void>): Promise<number> {
 }
 
 let redisN = 0;
+const submits: number[] = [];
+const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 0) || 2;
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
 async function freshRedis(): Promise<TestRedis> {
   const dir = join(work, `redis${redisN++}`);
   mkdirSync(dir);
@@ -95,7 +103,7 @@ function jsonFiles(out: string): string[] {
 
 async function batchRun(workers: number, threads?: number) {
   const redis = await freshRedis();
-  const out = join(work, `out-${workers}-${threads ?? 'd'}`);
+  const out = join(work, `out-${workers}-${threads ?? 'd'}-${redisN}`);
   try {
     const submitS = await submit(redis, out);
     const extra = threads ? ['--threads', String(threads)] : [];
@@ -106,6 +114,7 @@ async function batchRun(workers: number, threads?: number) {
       await Promise.all(ps.map((p, i) => finish(p, `worker ${i}`)));
     });
     if (jsonFiles(out).length !== images.length) throw new Error(`missing results in ${out}`);
+    submits.push(submitS);
     return { s, submitS };
   } finally {
     await redis.stop();
@@ -165,28 +174,47 @@ try {
   if (fault) {
     await faultRun();
   } else {
-    const cliS = await seconds(() =>
-      finish(
-        start(['detect', ...images, '--num-aug', '1', '--no-viz', '--out', join(work, 'cli')]),
-        'detect',
-      ),
-    );
-    const one = await batchRun(1);
-    const two = await batchRun(2);
-    const twoT1 = await batchRun(2, 1);
+    // Rounds alternate the runs, so that a change in the machine's other load hits all alike.
+    const runs: [string, () => Promise<number>][] = [
+      [
+        '`metrabs detect` (one process, all images)',
+        () =>
+          seconds(() =>
+            finish(
+              start([
+                'detect',
+                ...images,
+                '--num-aug',
+                '1',
+                '--no-viz',
+                '--out',
+                join(work, 'cli'),
+              ]),
+              'detect',
+            ),
+          ),
+      ],
+      ['1 worker', async () => (await batchRun(1)).s],
+      ['2 workers', async () => (await batchRun(2)).s],
+      ['2 workers, `--threads 1` each', async () => (await batchRun(2, 1)).s],
+    ];
+    const times: number[][] = runs.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, [, run]] of runs.entries()) times[i]!.push(await run());
+    }
     const rate = (s: number) => images.length / s;
-    console.log('| run | wall s | images/s | vs. `metrabs detect` |');
-    console.log('| --- | -----: | -------: | -------------------: |');
-    const row = (name: string, s: number) =>
-      console.log(
-        `| ${name} | ${s.toFixed(1)} | ${rate(s).toFixed(2)} | ${(rate(s) / rate(cliS)).toFixed(2)}× |`,
-      );
-    row('`metrabs detect` (one process, all images)', cliS);
-    row('1 worker', one.s);
-    row('2 workers', two.s);
-    row('2 workers, `--threads 1` each', twoT1.s);
     console.log(
-      `\nSubmitting ${images.length} jobs (hashing, checks, Redis): ${one.submitS.toFixed(1)} s, ${two.submitS.toFixed(1)} s, ${twoT1.submitS.toFixed(1)} s`,
+      `| run | wall s (${rounds} rounds) | images/s (median) | vs. \`metrabs detect\` (per round) |`,
+    );
+    console.log('| --- | ---: | ---: | ---: |');
+    for (const [i, [name]] of runs.entries()) {
+      const ratios = times[i]!.map((s, r) => (rate(s) / rate(times[0]![r]!)).toFixed(2));
+      console.log(
+        `| ${name} | ${times[i]!.map((s) => s.toFixed(1)).join(', ')} | ${rate(median(times[i]!)).toFixed(2)} | ${ratios.join(', ')} |`,
+      );
+    }
+    console.log(
+      `\nSubmitting ${images.length} jobs (hashing, checks, Redis), median: ${median(submits).toFixed(1)} s`,
     );
   }
 } finally {

@@ -159,7 +159,8 @@ export async function runWorker(options: BatchWorkerOptions): Promise<BatchWorke
       data.kind === 'image'
         ? await processImage(data, plan, pool, model, target)
         : await processVideoChunk(data, plan, pool, model, target, async (done) => {
-            await job.updateProgress(Math.round((100 * done) / data.count));
+            // Progress is for watching: a lost connection must not fail the chunk.
+            await job.updateProgress(Math.round((100 * done) / data.count)).catch(() => {});
             // Long chunks say how far they are, in the log as in `batch status`.
             if (done % 50 === 0 && done < data.count) {
               log(
