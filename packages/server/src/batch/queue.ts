@@ -118,6 +118,7 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   checkRedisUrl(url);
   let lastError = 'connection refused';
   let down = false;
+  let wasReady = false;
   const redis = new Redis(url, {
     maxRetriesPerRequest: null,
     lazyConnect: true,
@@ -126,7 +127,8 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   });
   redis.on('error', (e: Error) => {
     lastError = e.message || (e as NodeJS.ErrnoException).code || e.name;
-    if (options.persistent && !down) {
+    // Before the first connection, the caller reports the failure; after it, we reconnect.
+    if (options.persistent && wasReady && !down) {
       down = true;
       options.onEvent?.(`lost Redis at ${url} (${lastError}); reconnecting`);
     }
@@ -134,6 +136,7 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   redis.on('ready', () => {
     if (down) options.onEvent?.(`reconnected to Redis at ${url}`);
     down = false;
+    wasReady = true;
   });
   try {
     await redis.connect();
