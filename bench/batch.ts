@@ -200,7 +200,11 @@ try {
     ];
     const times: number[][] = runs.map(() => []);
     for (let round = 0; round < rounds; round++) {
-      for (const [i, [, run]] of runs.entries()) times[i]!.push(await run());
+      for (const [i, [name, run]] of runs.entries()) {
+        times[i]!.push(await run());
+        // As it goes, so that a long run on a busy machine leaves numbers even if stopped.
+        console.error(`round ${round + 1}: ${name}: ${times[i]!.at(-1)!.toFixed(1)} s`);
+      }
     }
     const rate = (s: number) => images.length / s;
     console.log(

@@ -1,10 +1,12 @@
 /**
  * `metrabs batch` and `metrabs worker` end to end, with a private redis-server, real images
  * (samples/ and LSPET photos from ../shared/data), the default model and the YOLOX-Nano detector:
- * a worker killed mid-job, Redis restarted mid-batch, corrupt inputs, and submitting again.
+ * a worker killed mid-job, Redis restarted mid-batch, corrupt inputs, submitting again, and a
+ * video split into chunks.
  * Workers run as `metrabs worker` processes with short lock and stalled-check intervals so that
  * a dead worker's job is picked up within seconds.
  */
+import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
@@ -17,7 +19,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEstimator, type PoseResultLike, resultDocument } from '@metrabs/runtime/node';
+import {
+  createEstimator,
+  findFfmpeg,
+  type PoseResultLike,
+  resultDocument,
+} from '@metrabs/runtime/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resultSchemaErrors } from '../../../test-support/result-schema.js';
 import { sharedData } from '../../../test-support/shared-data.js';
@@ -236,6 +243,69 @@ describe.skipIf(skip)(`metrabs batch on a private Redis${note}`, { timeout: 120_
       (await metrabs(['batch', 'status', '--redis', redis.url, '--json'], ENV)).stdout,
     );
     expect(after).toMatchObject({ waiting: 0, active: 0, total: 5 });
+  });
+
+  it('a video becomes jobs of --chunk-frames frames, each a JSONL file of result documents', async () => {
+    const redis = await startRedis();
+    servers.push(redis);
+    // Five frames of the sample image, 10 fps, as a short clip.
+    const clip = join(tmp, 'street-clip.mp4');
+    const ffmpeg = findFfmpeg().path;
+    execFileSync(ffmpeg, [
+      '-v',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-i',
+      SAMPLE,
+      '-frames:v',
+      '5',
+      '-r',
+      '10',
+      '-pix_fmt',
+      'yuv420p',
+      clip,
+    ]);
+    const out = join(tmp, 'out-video');
+    const args = [
+      'batch',
+      'submit',
+      clip,
+      '--chunk-frames',
+      '3',
+      '--redis',
+      redis.url,
+      '--out',
+      out,
+      '--num-aug',
+      '1',
+    ];
+    const submit = await metrabs(args, ENV);
+    expect(submit.stderr).toMatch(/2 jobs from 1 video: 2 queued/);
+    const worker = spawnWorker(redis);
+    expect(await worker.exited, worker.stderr).toBe(0);
+    const files = readdirSync(out).sort();
+    expect(files).toEqual([
+      'street-clip.frames-000000-000002.jsonl',
+      'street-clip.frames-000003-000004.jsonl',
+    ]);
+    const docs = files.flatMap((f) =>
+      readFileSync(join(out, f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    );
+    expect(docs.map((d) => [d.image, d.time])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [`${clip}#${i}`, i / 10]),
+    );
+    for (const d of docs) {
+      expect(resultSchemaErrors(d)).toEqual([]);
+      // The same picture in every frame (after video compression): the same three people.
+      expect(d.people).toBe(reference.people);
+    }
+    const again = await metrabs([...args, '--json'], ENV);
+    expect(JSON.parse(again.stdout)).toMatchObject({ jobs: 2, queued: 0, done: 2 });
   });
 
   it('bad command lines and an unreachable Redis are one-line errors', async () => {
