@@ -37,7 +37,7 @@ export class MetrabsProcess {
   }
 
   /** Resolves with the first match of `pattern` in stderr (so far or to come). */
-  waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+  waitFor(pattern: RegExp, timeoutMs = 180_000): Promise<RegExpMatchArray> {
     const m = this.stderr.match(pattern);
     if (m) return Promise.resolve(m);
     return new Promise((resolve, reject) => {

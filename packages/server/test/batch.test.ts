@@ -84,7 +84,7 @@ async function startRedis(): Promise<TestRedis> {
   return new TestRedis(dir).start();
 }
 
-describe.skipIf(skip)(`metrabs batch on a private Redis${note}`, { timeout: 120_000 }, () => {
+describe.skipIf(skip)(`metrabs batch on a private Redis${note}`, { timeout: 240_000 }, () => {
   const servers: TestRedis[] = [];
   const workers: MetrabsProcess[] = [];
   afterAll(async () => {
@@ -104,7 +104,7 @@ describe.skipIf(skip)(`metrabs batch on a private Redis${note}`, { timeout: 120_
       imageSize: image,
       model: { backbone: '', skeleton: '', numJoints: 0, cropSide: 0 },
     });
-  }, 60_000);
+  }, 180_000);
 
   function spawnWorker(redis: TestRedis, extra: string[] = []): MetrabsProcess {
     const w = new MetrabsProcess([...WORKER, '--redis', redis.url, ...extra], ENV);
