@@ -15,6 +15,7 @@ export {
   distanceFromCamera,
   type PoseResultLike,
   round,
+  stringifyJson,
   worldToCamera,
 } from '@metrabs/runtime';
 
@@ -55,21 +56,4 @@ export function outputStems(paths: string[]): string[] {
 /** `1 person`, `2 people`, `no people found`. */
 export function peopleText(n: number): string {
   return n === 0 ? 'no people found' : n === 1 ? '1 person' : `${n} people`;
-}
-
-/**
- * JSON with two-space indentation where arrays of plain values (a point, a box, a list of
- * names) stay on one line: a person's pose reads as one joint per line.
- */
-export function stringifyJson(value: unknown, indent = ''): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    if (value.every((v) => v === null || typeof v !== 'object')) return JSON.stringify(value);
-    return `[\n${value.map((v) => inner + stringifyJson(v, inner)).join(',\n')}\n${indent}]`;
-  }
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-  if (entries.length === 0) return '{}';
-  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${stringifyJson(v, inner)}`).join(',\n')}\n${indent}}`;
 }

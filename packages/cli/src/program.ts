@@ -5,8 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { registerBatch } from './commands/batch.js';
 import { type Io, runDetect } from './commands/detect.js';
 import { addServeCommand } from './commands/serve.js';
+import { registerWorker } from './commands/worker.js';
 import { CliError, EXIT, EXIT_CODE_HELP, type ExitCode, oneLine } from './errors.js';
 import {
   intOption,
@@ -411,6 +413,8 @@ ${EXIT_CODE_HELP}`,
 
   addServeCommand(program, io, setExit);
 
+  const batchCommands = registerBatch(program, io, setExit);
+  const workerCommands = registerWorker(program, io, setExit);
   for (const command of [
     detect,
     video,
@@ -420,6 +424,8 @@ ${EXIT_CODE_HELP}`,
     evaluate,
     fetchDetector,
     importRelease,
+    ...batchCommands,
+    ...workerCommands,
   ]) {
     command
       .exitOverride()

@@ -89,6 +89,7 @@ export {
   type ResultModelInfo,
   resultDocument,
   round,
+  stringifyJson,
   worldToCamera,
 } from './result-document.js';
 export {

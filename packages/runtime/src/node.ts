@@ -37,6 +37,19 @@ export { DirectoryError, ensureDirectory } from './directories-node.js';
 export { ImageError, loadImage, saveRgbPng } from './image-node.js';
 export * from './index.js';
 export { type LoadModelOptions, loadModelPackage } from './model-package-node.js';
+export {
+  countFrames,
+  type FfmpegLocation,
+  FrameReader,
+  type FrameReaderOptions,
+  FrameWriter,
+  findFfmpeg,
+  parseProbe,
+  probeVideo,
+  VideoError,
+  type VideoErrorKind,
+  type VideoInfo,
+} from './video-node.js';
 
 export interface CreateEstimatorOptions {
   /** Model package directory (default: `defaultModelDir()` — METRABS_MODEL or @metrabs/model-default). */

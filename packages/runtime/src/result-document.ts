@@ -157,3 +157,20 @@ export function resultDocument(result: PoseResultLike, context: ResultContext): 
   if (context.settings) out.settings = context.settings;
   return out;
 }
+
+/**
+ * JSON with two-space indentation where arrays of plain values (a point, a box, a list of
+ * names) stay on one line: a person's pose reads as one joint per line.
+ */
+export function stringifyJson(value: unknown, indent = ''): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (value.every((v) => v === null || typeof v !== 'object')) return JSON.stringify(value);
+    return `[\n${value.map((v) => inner + stringifyJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${stringifyJson(v, inner)}`).join(',\n')}\n${indent}}`;
+}

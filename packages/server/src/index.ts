@@ -3,6 +3,7 @@
  * `startServer` to listen, `serverConfig` for the limits. Docs: docs/server.md.
  */
 export { type AppOptions, buildApp, type MetrabsService } from './app.js';
+export * from './batch/index.js';
 export {
   cores,
   SERVER_DEFAULTS,
