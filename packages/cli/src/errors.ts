@@ -61,7 +61,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   1  unexpected error (a bug: please report it, with the output of --debug)
   2  usage error: unknown command or option, bad option value, unknown skeleton
   3  input/output error: missing, unreadable or corrupt image, video or asset,
-     bad intrinsics file, output that cannot be written, a port in use (serve)
+     bad intrinsics file, output that cannot be written, a port in use (serve),
+     no floor found (video --world auto)
   4  model package, person detector, ffmpeg or renderer missing or invalid
   130  interrupted (Ctrl-C); video results up to that frame and finished synth
        shards are kept`;

@@ -193,6 +193,12 @@ ${EXIT_CODE_HELP}`,
       'write each track as a glTF 2.0 skinned animation (.glb), named as --bvh',
     )
     .option('--track <id>', 'export only this track', intOption(0))
+    .addOption(
+      new Option(
+        '--world <mode>',
+        'auto: find the floor from the feet over the clip and give poses and exports in a world frame (y up, floor y = 0)',
+      ).choices(['auto']),
+    )
     .option(
       '--track-max-age <n>',
       'frames a person may stay unseen (occluded) and keep their track (default 15)',
@@ -224,6 +230,7 @@ Examples:
   metrabs video walk.mp4 --skeleton coco_19
   metrabs video walk.mp4 --no-filter            (raw per-frame poses)
   metrabs video walk.mp4 --bvh out/ --gltf out/ (one animation per track)
+  metrabs video walk.mp4 --world auto           (floor found: world frame, camera height)
   metrabs video walk.mp4 --max-frames 100 --overlay-video walk.overlay.mp4
 
 ${EXIT_CODE_HELP}`,

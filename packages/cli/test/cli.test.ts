@@ -49,8 +49,8 @@ const ENV = {
   METRABS_DEBUG: '',
 };
 
-function metrabs(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<Run> {
-  return runMetrabs(args, { env });
+function metrabs(args: string[], env: NodeJS.ProcessEnv = ENV, timeoutMs?: number): Promise<Run> {
+  return runMetrabs(args, { env, ...(timeoutMs ? { timeoutMs } : {}) });
 }
 
 /** The common arguments for a run with the toy model. */
@@ -159,10 +159,36 @@ describe.concurrent('metrabs without a model (fast paths)', { timeout: 60_000 },
     [['video', 'v.avi', '--smooth', '0.5', '--filter-beta', '0.01'], /--smooth .*alone/],
     [['video', 'v.avi', '--no-filter', '--no-hold-bones'], /--no-filter cannot/],
     [['video', 'v.avi', '--track', '2'], /--track chooses/],
+    [['video', 'v.avi', '--world', 'up'], /--world <mode>.*'up' is invalid.*auto/],
   ])('usage error %j → exit 2', async (args, pattern) => {
     const r = await metrabs(args);
     expect(r.code, r.stderr).toBe(2);
     expectOneLineError(r, pattern);
+  });
+
+  it('--world auto with a camera file that has extrinsics → exit 2 before the model loads', async () => {
+    const video = join(tmp, 'any.avi');
+    writeFileSync(video, 'not looked at');
+    const cam = join(tmp, 'posed-camera.json');
+    writeFileSync(
+      cam,
+      JSON.stringify({
+        intrinsic_matrix: [
+          [700, 0, 384],
+          [0, 700, 288],
+          [0, 0, 1],
+        ],
+        extrinsic_matrix: [
+          [1, 0, 0, 0],
+          [0, 1, 0, 0],
+          [0, 0, 1, 0],
+          [0, 0, 0, 1],
+        ],
+      }),
+    );
+    const r = await metrabs(['video', video, '--world', 'auto', '--intrinsics', cam]);
+    expect(r.code, r.stderr).toBe(2);
+    expectOneLineError(r, /--world auto finds the camera's pose itself.*extrinsic_matrix/);
   });
 
   it('a missing image → exit 3 before loading anything; --debug adds the stack trace', async () => {
@@ -504,6 +530,110 @@ describe.concurrent(`metrabs with the toy model${dataNote}`, { timeout: 60_000 }
     expect(existsSync(mp4)).toBe(true);
     expect(r.stderr).toMatch(/5 frames in [\d.]+ s/);
   });
+
+  it.skipIf(!haveData)(
+    'video --world auto on 20 frames of vtest.avi (default model): world-frame poses and exports, the camera 3–12 m high',
+    { timeout: 240_000 },
+    async () => {
+      const dir = join(tmp, 'out-world');
+      const r = await metrabs(
+        [
+          'video',
+          VIDEO,
+          '--detector',
+          DETECTOR,
+          '--num-aug',
+          '1',
+          '--max-frames',
+          '20',
+          '--world',
+          'auto',
+          '--out',
+          dir,
+          '--bvh',
+          dir,
+        ],
+        ENV,
+        240_000,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const summary =
+        /vtest\.avi: floor from (\d+) of (\d+) foot positions \(rms \d+ mm\): camera ([\d.]+) m above it, tilted ([\d.]+)° down, rolled (-?[\d.]+)°; poses in the world frame \(y up, floor y = 0\)/.exec(
+          r.stderr,
+        );
+      expect(summary, r.stderr).not.toBeNull();
+      const [, inliers, feet, height, tilt] = summary!.map(Number) as number[];
+      // A surveillance camera above a street, looking down at it (docs/motion.md: 6.4 m, 28°).
+      expect(height).toBeGreaterThan(3);
+      expect(height).toBeLessThan(12);
+      expect(tilt).toBeGreaterThan(10);
+      expect(tilt).toBeLessThan(45);
+      expect(inliers! / feet!).toBeGreaterThan(0.4);
+      const meta = JSON.parse(readFileSync(join(dir, 'vtest.meta.json'), 'utf8'));
+      expect(meta).toMatchObject({ status: 'complete', frame: 'world' });
+      expect(meta.world).toMatchObject({ mode: 'auto', worldUp: [0, 1, 0] });
+      expect(Math.abs(meta.world.cameraHeightM - height!)).toBeLessThan(0.006);
+      expect(meta.extrinsicMatrix).toHaveLength(4);
+      // World frame, y up: the lower ankle near the floor for most people, the head above it.
+      const ankle = meta.jointNames.indexOf('lank');
+      const head = meta.jointNames.indexOf('htop');
+      const lines = readFileSync(join(dir, 'vtest.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const feetY: number[] = [];
+      const statures: number[] = [];
+      for (const l of lines) {
+        for (const pose of l.poses3d as number[][][]) {
+          const lower = Math.min(pose[ankle]![1]!, pose[ankle + 1]![1]!);
+          feetY.push(lower);
+          statures.push(pose[head]![1]! - lower);
+        }
+      }
+      const median = (v: number[]) => v.sort((a, b) => a - b)[v.length >> 1]!;
+      expect(Math.abs(median(feetY))).toBeLessThan(250);
+      expect(median(statures)).toBeGreaterThan(1000);
+      // The exports are in the same frame: a pelvis about a metre above the floor.
+      expect(meta.exports.length).toBeGreaterThan(0);
+      const rootY = meta.exports.map((e: { bvh: string }) => {
+        const bvh = readFileSync(e.bvh, 'utf8');
+        return Number(bvh.split('MOTION')[1]!.split('\n')[3]!.split(' ')[1]);
+      });
+      expect(median(rootY)).toBeGreaterThan(0.3);
+      expect(median(rootY)).toBeLessThan(1.6);
+    },
+  );
+
+  it.skipIf(!haveData)(
+    'video --world auto without enough feet → exit 3, the frames kept in the camera frame',
+    async () => {
+      const dir = join(tmp, 'out-no-floor');
+      const r = await metrabs([
+        'video',
+        VIDEO,
+        ...toy,
+        '--num-aug',
+        '1',
+        '--max-frames',
+        '2',
+        '--max-detections',
+        '1',
+        '--world',
+        'auto',
+        '--out',
+        dir,
+      ]);
+      expect(r.code, r.stderr).toBe(3);
+      expectOneLineError(
+        r,
+        /--world auto: no floor found: 2 foot positions, need at least 30 .*the 2 frames are saved in the camera frame/,
+      );
+      const meta = JSON.parse(readFileSync(join(dir, 'vtest.meta.json'), 'utf8'));
+      expect(meta).toMatchObject({ status: 'error', frame: 'camera' });
+      expect(meta.world.error).toMatch(/no floor found/);
+      expect(readFileSync(join(dir, 'vtest.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    },
+  );
 
   it.skipIf(!haveData)(
     'video: a truncated file → exit 3, the frames before the damage kept',

@@ -130,6 +130,17 @@ export {
   renderCrops,
 } from './warp.js';
 export {
+  ANKLE_HEIGHT_MM,
+  ankleJoints,
+  cameraToWorldPoints,
+  estimateWorldFrame,
+  FloorFeet,
+  WORLD_FRAME_DEFAULTS,
+  type WorldFrame,
+  type WorldFrameOptions,
+  worldFrameFromGround,
+} from './world-frame.js';
+export {
   boxIou,
   DetectorModelError,
   decodeYolox,

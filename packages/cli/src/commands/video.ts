@@ -10,13 +10,18 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DropReason } from '@metrabs/core';
 import {
+  cameraToWorldPoints,
   createVideoTracker,
+  estimateWorldFrame,
+  FloorFeet,
+  GroundPlaneError,
   MOTION_FILTER_DEFAULTS,
   type PoseTracker,
   type VideoSmoothing,
   videoTrackingRecord,
+  type WorldFrame,
 } from '@metrabs/runtime';
-import { CliError, EXIT, type ExitCode, oneLine, UsageError } from '../errors.js';
+import { CliError, EXIT, type ExitCode, InputError, oneLine, UsageError } from '../errors.js';
 import {
   distanceFromCamera,
   formatImageResult,
@@ -41,6 +46,7 @@ import { createProgress } from '../progress.js';
 import { overlayRaw } from '../render/raster.js';
 import { FrameReader, FrameWriter, findFfmpeg, probeVideo } from '../video/ffmpeg.js';
 import { exportTracks, TrackRecorder } from '../video/motion-files.js';
+import { rewriteJsonlInWorld, worldRecord, worldSummary } from '../video/world-files.js';
 import { checkInputFiles, type Io } from './detect.js';
 
 export interface VideoOptions extends ModelOptions {
@@ -61,6 +67,8 @@ export interface VideoOptions extends ModelOptions {
   gltf?: string;
   /** Export only this track id. */
   track?: number;
+  /** 'auto': poses and exports in a world frame found from the floor (world-frame.ts). */
+  world?: 'auto';
   maxFrames?: number;
   every?: number;
   ffmpeg?: string;
@@ -110,6 +118,16 @@ function roundPoses(poses: number[][][], decimals: number): number[][][] {
   return poses.map((pose) => pose.map((p) => p.map((v) => round(v, decimals))));
 }
 
+/** The feet collector of --world auto; a joint set without ankles cannot have one. */
+function floorFeetOf(jointNames: readonly string[]): FloorFeet {
+  try {
+    return new FloorFeet(jointNames);
+  } catch (e) {
+    if (e instanceof GroundPlaneError) throw new UsageError(`--world auto: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function runVideo(file: string, options: VideoOptions, io: Io): Promise<ExitCode> {
   const smoothing = videoSmoothing(options);
   if (options.track !== undefined && options.bvh === undefined && options.gltf === undefined) {
@@ -117,6 +135,11 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   }
   checkInputFiles([file], 'video');
   const camera = await cameraFromOptions(options);
+  if (options.world && camera?.extrinsicMatrix) {
+    throw new UsageError(
+      '--world auto finds the camera\'s pose itself: give an --intrinsics file without "extrinsic_matrix"',
+    );
+  }
   const ffmpeg = findFfmpeg(options.ffmpeg);
   const info = probeVideo(ffmpeg.path, file);
   const outDir = await outputFolder(options.out);
@@ -182,6 +205,8 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
   let tracker: PoseTracker | undefined;
   const exporting = options.bvh !== undefined || options.gltf !== undefined;
   const recorder = new TrackRecorder();
+  // --world auto: every frame's feet; the floor is fitted to all of them at the end.
+  let floorFeet: FloorFeet | undefined;
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -214,6 +239,10 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
         tracking: trackingOptions,
       });
       const tracked = tracker.update(result, index / info.fps);
+      if (options.world) {
+        floorFeet ??= floorFeetOf(result.jointNames);
+        floorFeet.add(tracked.poses3d);
+      }
       if (exporting) recorder.add(processed, tracked.trackIds, tracked.poses3d);
       const smoothed: PoseResultLike = {
         ...result,
@@ -292,7 +321,26 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     people: dropped.length,
     reasons: rt.countDropReasons(dropped),
   };
-  if (exporting && !failure && meta['edges']) {
+  // The world frame, from the feet of the whole run (also an interrupted one's).
+  let world: WorldFrame | undefined;
+  let noFloor: string | undefined;
+  if (options.world && !failure) {
+    try {
+      world = estimateWorldFrame(floorFeet?.feet ?? []);
+      await rewriteJsonlInWorld(jsonlPath, world);
+      Object.assign(meta, {
+        frame: 'world',
+        extrinsicMatrix: world.extrinsicMatrix.map((row) => row.map((v) => round(v, 6))),
+        world: worldRecord(world),
+      });
+      recorder.map((pose) => cameraToWorldPoints(pose, world!));
+    } catch (e) {
+      if (!(e instanceof GroundPlaneError)) throw e;
+      noFloor = e.message;
+      meta['world'] = { mode: 'auto', error: noFloor };
+    }
+  }
+  if (exporting && !failure && !noFloor && meta['edges']) {
     meta['exports'] = await exportTracks(recorder, {
       options,
       video: file,
@@ -300,17 +348,20 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
       jointNames: meta['jointNames'] as string[],
       edges: meta['edges'] as [number, number][],
       skeleton: meta['skeleton'] as string,
-      world: camera?.extrinsicMatrix !== undefined,
+      world: camera?.extrinsicMatrix !== undefined || world !== undefined,
       io,
     });
   }
-  meta['status'] = failure ? 'error' : interrupted ? 'interrupted' : 'complete';
+  meta['status'] =
+    failure || (noFloor && !interrupted) ? 'error' : interrupted ? 'interrupted' : 'complete';
   if (failure) meta['error'] = oneLine(failure);
+  else if (noFloor) meta['error'] = noFloor;
   writeMeta();
   io.stderr(
     `${file}: ${processed} frames in ${seconds.toFixed(1)} s (${(processed / Math.max(seconds, 1e-9)).toFixed(1)} fps)` +
       ` → ${jsonlPath}${options.overlayVideo ? `, ${resolve(options.overlayVideo)}` : ''}\n`,
   );
+  if (world) io.stderr(worldSummary(file, world));
   if (dropped.length > 0) {
     const reasons = Object.entries(rt.countDropReasons(dropped))
       .map(([reason, n]) => `${reason} ×${n}`)
@@ -329,7 +380,10 @@ export async function runVideo(file: string, options: VideoOptions, io: Io): Pro
     throw failure;
   }
   if (encoderError) throw encoderError;
+  const floorNote = `--world auto: ${noFloor} (the ${processed} frames are saved in the camera frame)`;
+  if (noFloor && !interrupted) throw new InputError(floorNote);
   if (interrupted) {
+    if (noFloor) io.stderr(`metrabs: ${floorNote}\n`);
     io.stderr('metrabs: interrupted\n');
     return EXIT.interrupted;
   }

@@ -23,6 +23,13 @@ export class TrackRecorder {
     });
   }
 
+  /** Replaces every recorded pose by `f(pose)` (e.g. into the world frame). */
+  map(f: (pose: number[][]) => number[][]): void {
+    for (const seen of this.tracks.values()) {
+      for (const [frame, pose] of seen) seen.set(frame, f(pose));
+    }
+  }
+
   /** The track's poses from its first to its last frame, gaps interpolated. */
   frames(id: number): number[][][] {
     const seen = this.tracks.get(id);
@@ -66,7 +73,7 @@ export interface ExportContext {
   jointNames: string[];
   edges: [number, number][];
   skeleton: string;
-  /** Poses in world coordinates (extrinsics given): keep their axes; else camera → y up. */
+  /** Poses in world coordinates (extrinsics given, or --world auto): keep their axes; else camera → y up. */
   world: boolean;
   io: Io;
 }
