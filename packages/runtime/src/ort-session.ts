@@ -18,10 +18,20 @@ export interface OrtSessionOptionsLike {
   executionProviders?: readonly string[];
 }
 
+/** What ONNX Runtime reports about one input or output. */
+export interface OrtValueMetadataLike {
+  readonly name: string;
+  readonly isTensor: boolean;
+  readonly shape?: readonly (number | string)[];
+}
+
 /** The part of `ort.InferenceSession` this adapter uses. */
 export interface OrtInferenceSessionLike {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Names and declared shapes (onnxruntime ≥ 1.21; absent in older versions). */
+  readonly inputMetadata?: readonly OrtValueMetadataLike[];
+  readonly outputMetadata?: readonly OrtValueMetadataLike[];
   run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
   release(): Promise<void>;
 }
@@ -61,6 +71,7 @@ export class ModelLoadError extends Error {
 class OrtTensorSession implements TensorSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly shapes?: Record<string, readonly (number | string)[]>;
 
   constructor(
     private readonly ort: OrtModuleLike,
@@ -68,6 +79,9 @@ class OrtTensorSession implements TensorSession {
   ) {
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
+    const metadata = [...(session.inputMetadata ?? []), ...(session.outputMetadata ?? [])];
+    const shapes = metadata.filter((m) => m.isTensor && Array.isArray(m.shape));
+    if (shapes.length > 0) this.shapes = Object.fromEntries(shapes.map((m) => [m.name, m.shape!]));
   }
 
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
