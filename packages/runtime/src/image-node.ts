@@ -41,6 +41,19 @@ function checkRgbImage(image: RgbImage, what: string): RgbImage {
   return image;
 }
 
+/**
+ * A decoder error as one line: libvips reports each warning on its own line ("VipsJpeg: …"),
+ * and a message must stay one line for logs, the CLI and HTTP answers.
+ */
+export function decoderReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join('; ');
+}
+
 async function readImageFile(path: string): Promise<Uint8Array> {
   try {
     return await readFile(path);
@@ -79,7 +92,7 @@ async function decode(bytes: Uint8Array, path?: string): Promise<RgbImage> {
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new ImageError('decode', `cannot decode image ${label}: ${(error as Error).message}`, {
+    throw new ImageError('decode', `cannot decode image ${label}: ${decoderReason(error)}`, {
       cause: error,
     });
   }
