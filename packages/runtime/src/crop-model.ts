@@ -1,6 +1,7 @@
 /** The crop network of a model package behind the engine interface. */
 import type { ModelDescriptor } from './model-package.js';
 import { ModelPackageError } from './model-package.js';
+import { oneLine } from './one-line.js';
 import type { Tensor, TensorSession } from './types.js';
 
 function allFinite(values: Float32Array): boolean {
@@ -81,9 +82,10 @@ export class CropModel {
     try {
       out = await this.session.run({ image: { data: crops, dims: [n, s, s, 3] } });
     } catch (e) {
-      // Engines word their errors over several lines; the package is what the user can fix.
-      const reason = String((e as Error)?.message ?? e).replace(/\s*\n\s*/g, '; ');
-      throw new ModelPackageError(`${this.descriptor.onnx}: the network failed to run: ${reason}`);
+      // The package is what the user can fix; engines word their errors over several lines.
+      throw new ModelPackageError(
+        `${this.descriptor.onnx}: the network failed to run: ${oneLine(e)}`,
+      );
     }
     const coords2d = out['coords2d']!;
     const coords3d = out['coords3d']!;

@@ -6,6 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
+import { oneLine } from './one-line.js';
 import type { RgbImage } from './types.js';
 
 export type ImageErrorCode = 'not-found' | 'unreadable' | 'empty' | 'decode' | 'shape';
@@ -39,19 +40,6 @@ function checkRgbImage(image: RgbImage, what: string): RgbImage {
     );
   }
   return image;
-}
-
-/**
- * A decoder error as one line: libvips reports each warning on its own line ("VipsJpeg: …"),
- * and a message must stay one line for logs, the CLI and HTTP answers.
- */
-export function decoderReason(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-    .join('; ');
 }
 
 async function readImageFile(path: string): Promise<Uint8Array> {
@@ -92,7 +80,7 @@ async function decode(bytes: Uint8Array, path?: string): Promise<RgbImage> {
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new ImageError('decode', `cannot decode image ${label}: ${decoderReason(error)}`, {
+    throw new ImageError('decode', `cannot decode image ${label}: ${oneLine(error)}`, {
       cause: error,
     });
   }

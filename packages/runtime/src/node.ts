@@ -34,7 +34,7 @@ export {
   resolveDetectorPath,
 } from './detector-node.js';
 export { DirectoryError, ensureDirectory } from './directories-node.js';
-export { decoderReason, ImageError, loadImage, saveRgbPng } from './image-node.js';
+export { ImageError, loadImage, saveRgbPng } from './image-node.js';
 export * from './index.js';
 export { type LoadModelOptions, loadModelPackage } from './model-package-node.js';
 export {

@@ -3,6 +3,7 @@
  * or `onnxruntime-web`, imported by the caller), and typed structurally here, so this file
  * imports nothing and runs in Node and browsers alike.
  */
+import { oneLine } from './one-line.js';
 import type { Tensor, TensorSession } from './types.js';
 
 /** The part of an ONNX Runtime tensor this adapter reads. */
@@ -107,10 +108,6 @@ class OrtTensorSession implements TensorSession {
   }
 }
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Opens an ONNX model (a path, or the file's bytes) with the given ONNX Runtime module.
  * Throws `ModelLoadError` ("cannot load ONNX model <path>: <reason>") when it fails.
@@ -138,7 +135,7 @@ export async function createOrtSession(
         ? await ort.InferenceSession.create(model, sessionOptions)
         : await ort.InferenceSession.create(model, sessionOptions);
   } catch (error) {
-    throw new ModelLoadError(name, describeError(error), { cause: error });
+    throw new ModelLoadError(name, oneLine(error), { cause: error });
   }
   return new OrtTensorSession(ort, session);
 }

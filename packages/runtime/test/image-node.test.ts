@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { MULTILINE_DECODER_JPEG } from '../../../test-support/fuzz.js';
 import { sharedData } from '../../../test-support/shared-data.js';
-import { decoderReason, ImageError, loadImage, saveRgbPng } from '../src/image-node.js';
+import { ImageError, loadImage, saveRgbPng } from '../src/image-node.js';
+import { oneLine } from '../src/one-line.js';
 import type { RgbImage } from '../src/types.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'image-node-test-'));
@@ -168,7 +169,7 @@ describe('loadImage errors', () => {
     const message = (error as Error).message;
     expect(message).not.toContain('\n');
     expect(message).toMatch(/^cannot decode image \(183-byte buffer\): VipsJpeg: .+; VipsJpeg: /);
-    expect(decoderReason(new Error(' a\n\n  b \n'))).toBe('a; b');
+    expect(oneLine(new Error(' a\n\n  b \n'))).toBe('a; b');
   });
 
   it('rejects raw images whose data length is not width·height·3', async () => {

@@ -13,6 +13,7 @@ import { CropModel } from '../src/crop-model.js';
 import { Pose3DEstimator } from '../src/estimator.js';
 import { ModelPackageError, parseModelDescriptor } from '../src/model-package.js';
 import { loadModelPackage } from '../src/model-package-node.js';
+import { ModelLoadError } from '../src/ort-session.js';
 import type { TensorSession } from '../src/types.js';
 
 const fixtures = new URL('../../../fixtures/', import.meta.url);
@@ -67,8 +68,16 @@ describe('loading packages', () => {
     await expect(loadModelPackage(dir)).rejects.toThrow(/invalid JSON/);
     writeFileSync(join(dir, 'metrabs.json'), JSON.stringify(tinyDescriptor));
     await expect(loadModelPackage(dir)).rejects.toThrow(/ONNX file is missing/);
+    // An empty file (fuzz find, issue 18): ONNX Runtime's own message ended in a line break.
+    writeFileSync(join(dir, 'model.onnx'), '');
+    await expect(loadModelPackage(dir)).rejects.toThrow(/model.onnx: the ONNX file is empty$/);
     writeFileSync(join(dir, 'model.onnx'), 'garbage');
     await expect(loadModelPackage(dir)).rejects.toThrow(/cannot load ONNX model/);
+    const truncated = readFileSync(join(tinyDir, 'model.onnx')).subarray(0, 1000);
+    writeFileSync(join(dir, 'model.onnx'), truncated);
+    const error = await loadModelPackage(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect((error as Error).message).not.toContain('\n');
     await expect(loadModelPackage(dir)).rejects.toBeInstanceOf(Error);
     expect(ModelPackageError.name).toBe('ModelPackageError');
   });
