@@ -1,11 +1,16 @@
 /**
- * The long fuzz run: ≥ 10 000 cases per input path (camera files, pose options, image bytes),
+ * The long fuzz run: ≥ 10 000 cases per input path (camera files, pose options, image bytes,
+ * boxes, model packages, dataset labels, the HTTP service),
  * counted as clear errors, valid results and failures (a crash, an untyped error, a NaN or a
  * hang). The counts go in docs/reliability.md. Exit code 1 on any failure.
  *
  *   nice -n 15 npm run bench:fuzz                 # 10 000 cases per path, seed 18
  *   nice -n 15 npm run bench:fuzz -- 20000 7      # cases per path, seed
+ *   nice -n 15 npm run bench:fuzz -- 10000 18 boxes,server   # only these paths
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import {
   cameraJson,
@@ -19,20 +24,35 @@ import {
   poseOptions,
   seedImages,
 } from '../test-support/fuzz.js';
+import { datasetCase, datasetImage, judgeDataset } from '../test-support/fuzz-dataset.js';
+import { boxesCase, judgeBoxes, standInEstimator } from '../test-support/fuzz-estimator.js';
+import { judgeModelPackage, modelPackageCase } from '../test-support/fuzz-model-package.js';
+import { fuzzApp, judgeServer, serverCase, stillHealthy } from '../test-support/fuzz-server.js';
 
 const cases = Number(process.argv[2] ?? 10_000);
 const seed = Number(process.argv[3] ?? 18);
-if (!Number.isInteger(cases) || cases < 1 || !Number.isInteger(seed)) {
-  console.error('usage: bench/fuzz.ts [cases per path ≥ 1] [integer seed]');
+const PATHS = ['camera', 'options', 'images', 'boxes', 'models', 'datasets', 'server'];
+const only = process.argv[4]?.split(',') ?? PATHS;
+if (
+  !Number.isInteger(cases) ||
+  cases < 1 ||
+  !Number.isInteger(seed) ||
+  !only.every((p) => PATHS.includes(p))
+) {
+  console.error(
+    `usage: bench/fuzz.ts [cases per path ≥ 1] [integer seed] [paths, comma-separated: ${PATHS.join(',')}]`,
+  );
   process.exit(2);
 }
+const scratch = mkdtempSync(join(tmpdir(), 'metrabs-fuzz-'));
 
 function sample<T>(arb: fc.Arbitrary<T>, n: number): T[] {
   return fc.sample(arb, { numRuns: n, seed });
 }
 
 const results: Record<string, FuzzCounts & { seconds: number }> = {};
-async function path(name: string, run: (counts: FuzzCounts) => Promise<void> | void) {
+async function path(name: string, key: string, run: (counts: FuzzCounts) => Promise<void> | void) {
+  if (!only.includes(key)) return;
   const counts = emptyCounts();
   const started = performance.now();
   await run(counts);
@@ -45,18 +65,47 @@ async function path(name: string, run: (counts: FuzzCounts) => Promise<void> | v
     console.log(`  FAILURE ${f.why}: ${JSON.stringify(f.input).slice(0, 300)}`);
 }
 
-await path('camera files', (c) => {
+await path('camera files', 'camera', (c) => {
   for (const json of sample(cameraJson, cases)) count(c, json, judgeCamera(json));
 });
-await path('pose options', (c) => {
+await path('pose options', 'options', (c) => {
   for (const o of sample(poseOptions, cases)) count(c, o, judgeOptions(o));
 });
 const seeds = await seedImages();
-await path('image bytes', async (c) => {
+await path('image bytes', 'images', async (c) => {
   for (const bytes of sample(mutatedImage(seeds), cases)) {
     count(c, Buffer.from(bytes).toString('base64').slice(0, 120), await judgeImage(bytes));
   }
 });
+
+await path('boxes', 'boxes', async (c) => {
+  const estimator = standInEstimator();
+  for (const b of sample(boxesCase, cases)) count(c, b, await judgeBoxes(estimator, b));
+});
+await path('model packages', 'models', async (c) => {
+  for (const m of sample(modelPackageCase, cases)) {
+    count(c, m, await judgeModelPackage(join(scratch, 'package'), m));
+  }
+});
+const jpeg = await datasetImage();
+await path('dataset labels', 'datasets', async (c) => {
+  for (const d of sample(datasetCase, cases)) {
+    count(c, d, await judgeDataset(join(scratch, 'dataset'), d, jpeg));
+  }
+});
+await path('HTTP server', 'server', async (c) => {
+  const app = await fuzzApp();
+  for (const r of sample(serverCase(seeds), cases)) {
+    count(c, { ...r, image: `${r.image.length} bytes` }, await judgeServer(app, r));
+  }
+  // The service must still be alive after everything it was sent.
+  if (!(await stillHealthy(app))) {
+    c.failure++;
+    c.failures.push({ input: 'GET /healthz afterwards', why: 'no 200' });
+  }
+  await app.close();
+});
+rmSync(scratch, { recursive: true, force: true });
 
 console.log(`seed ${seed}, ${cases} cases per path, node ${process.version}`);
 process.exit(Object.values(results).some((r) => r.failure > 0) ? 1 : 0);

@@ -1,10 +1,14 @@
 /**
- * The CI-sized fuzz run (fixed seeds): camera files, pose options and image bytes each end in
- * a typed error or a valid, finite result. The long run is `npm run bench:fuzz`
+ * The CI-sized fuzz run (fixed seeds): camera files, pose options, image bytes, boxes, model
+ * packages, dataset labels and the HTTP service each end in a typed error (a 4xx JSON error for
+ * the service) or a valid, finite result. The long run is `npm run bench:fuzz`
  * (docs/reliability.md). Failures found there come back here as regression cases.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cameraJson,
   judgeCamera,
@@ -14,14 +18,20 @@ import {
   poseOptions,
   seedImages,
 } from '../test-support/fuzz.js';
+import { datasetCase, datasetImage, judgeDataset } from '../test-support/fuzz-dataset.js';
+import { boxesCase, judgeBoxes, standInEstimator } from '../test-support/fuzz-estimator.js';
+import { judgeModelPackage, modelPackageCase } from '../test-support/fuzz-model-package.js';
+import { fuzzApp, judgeServer, serverCase, stillHealthy } from '../test-support/fuzz-server.js';
 
 const SEED = 18;
 
 describe('fuzz (CI size, seed 18)', { timeout: 180_000 }, () => {
   let seeds: Uint8Array[];
+  const scratch = mkdtempSync(join(tmpdir(), 'metrabs-fuzz-'));
   beforeAll(async () => {
     seeds = await seedImages();
   });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('camera files: 2000 cases', () => {
     fc.assert(
@@ -51,6 +61,50 @@ describe('fuzz (CI size, seed 18)', { timeout: 180_000 }, () => {
       }),
       { seed: SEED, numRuns: 300 },
     );
+  });
+
+  it('boxes given to estimatePoses: 600 cases', async () => {
+    const estimator = standInEstimator();
+    await fc.assert(
+      fc.asyncProperty(boxesCase, async (c) => {
+        expect((await judgeBoxes(estimator, c)).why ?? '').toBe('');
+      }),
+      { seed: SEED, numRuns: 600 },
+    );
+  });
+
+  it('model packages (descriptor and ONNX file): 30 cases', async () => {
+    await fc.assert(
+      fc.asyncProperty(modelPackageCase, async (c) => {
+        expect((await judgeModelPackage(join(scratch, 'package'), c)).why ?? '').toBe('');
+      }),
+      { seed: SEED, numRuns: 30 },
+    );
+  });
+
+  it('dataset labels, manifest and shard: 150 cases', async () => {
+    const jpeg = await datasetImage();
+    await fc.assert(
+      fc.asyncProperty(datasetCase, async (c) => {
+        expect((await judgeDataset(join(scratch, 'dataset'), c, jpeg)).why ?? '').toBe('');
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+  });
+
+  it('POST /v1/poses: 200 requests, then /healthz still answers', async () => {
+    const app = await fuzzApp();
+    try {
+      await fc.assert(
+        fc.asyncProperty(serverCase(seeds), async (c) => {
+          expect((await judgeServer(app, c)).why ?? '').toBe('');
+        }),
+        { seed: SEED, numRuns: 200 },
+      );
+      expect(await stillHealthy(app)).toBe(true);
+    } finally {
+      await app.close();
+    }
   });
 
   it('regressions: the hand-made round of issue 18', async () => {

@@ -20,6 +20,7 @@ import {
   cropToCameraPoints,
   DEFAULT_FOV_DEGREES,
   DEFAULT_WORLD_UP,
+  GeometryError,
   getSkeleton,
   listSkeletons,
   type Matrix3Like,
@@ -33,6 +34,7 @@ import type { DroppedPerson } from './dropped.js';
 import { assertRgbImage } from './letterbox.js';
 import { POSE_DEFAULTS } from './options.js';
 import type { Box, PersonDetector, RgbImage } from './types.js';
+import { userBoxes } from './user-boxes.js';
 import { LinearImagePyramid, renderCrop } from './warp.js';
 
 /** Options of the reference API, camelCase, with the reference's defaults. */
@@ -207,19 +209,8 @@ export class Pose3DEstimator {
     boxes: ArrayLike<number>[][],
     options: PoseOptions | PoseOptions[] = {},
   ): Promise<PoseResult[]> {
-    if (boxes.length !== images.length) {
-      throw new RangeError(`${images.length} images but box lists for ${boxes.length}`);
-    }
     const perImage = images.map((_, i) => (Array.isArray(options) ? (options[i] ?? {}) : options));
-    const withScores = boxes.map((list, i) =>
-      list.map((b, k): Box => {
-        if (b.length < 4)
-          throw new RangeError(
-            `image ${i}, box ${k}: expected [x, y, w, h], got ${b.length} numbers`,
-          );
-        return [b[0]!, b[1]!, b[2]!, b[3]!, b.length > 4 ? b[4]! : 1];
-      }),
-    );
+    const withScores = userBoxes(boxes, images.length);
     return this.run(images, withScores, perImage, false);
   }
 
@@ -244,8 +235,11 @@ export class Pose3DEstimator {
         try {
           return augs.map((augmentation) => buildCropCamera(camera, box, { side, augmentation }));
         } catch (e) {
-          throw new RangeError(
-            `image ${i}, box ${k} [${box.slice(0, 4).join(', ')}]: ${(e as Error).message}`,
+          // Keep the type and code (a caller branches on them); name the box.
+          if (!(e instanceof GeometryError)) throw e;
+          throw new GeometryError(
+            e.code,
+            `image ${i}, box ${k} [${box.slice(0, 4).join(', ')}]: ${e.message}`,
           );
         }
       });

@@ -6,6 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
+import { oneLine } from './one-line.js';
 import type { RgbImage } from './types.js';
 
 export type ImageErrorCode = 'not-found' | 'unreadable' | 'empty' | 'decode' | 'shape';
@@ -79,7 +80,7 @@ async function decode(bytes: Uint8Array, path?: string): Promise<RgbImage> {
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new ImageError('decode', `cannot decode image ${label}: ${(error as Error).message}`, {
+    throw new ImageError('decode', `cannot decode image ${label}: ${oneLine(error)}`, {
       cause: error,
     });
   }

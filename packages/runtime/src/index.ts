@@ -56,6 +56,7 @@ export {
   toExportAxes,
 } from './motion-rig.js';
 export { OneEuroFilter, type OneEuroOptions } from './one-euro.js';
+export { oneLine } from './one-line.js';
 export {
   type CameraSetting,
   checkOption,

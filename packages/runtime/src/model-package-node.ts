@@ -39,6 +39,8 @@ export async function loadModelPackage(
   const onnxPath = join(dir, descriptor.onnx);
   if (!existsSync(onnxPath))
     throw new ModelPackageError(`${onnxPath}: the model's ONNX file is missing`);
+  if (statSync(onnxPath).size === 0)
+    throw new ModelPackageError(`${onnxPath}: the ONNX file is empty`);
   const session = await createOrtSession(ort, onnxPath, { threads: options.threads });
   return new CropModel(descriptor, session);
 }

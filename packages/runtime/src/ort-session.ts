@@ -3,6 +3,7 @@
  * or `onnxruntime-web`, imported by the caller), and typed structurally here, so this file
  * imports nothing and runs in Node and browsers alike.
  */
+import { oneLine } from './one-line.js';
 import type { Tensor, TensorSession } from './types.js';
 
 /** The part of an ONNX Runtime tensor this adapter reads. */
@@ -18,10 +19,20 @@ export interface OrtSessionOptionsLike {
   executionProviders?: readonly string[];
 }
 
+/** What ONNX Runtime reports about one input or output. */
+export interface OrtValueMetadataLike {
+  readonly name: string;
+  readonly isTensor: boolean;
+  readonly shape?: readonly (number | string)[];
+}
+
 /** The part of `ort.InferenceSession` this adapter uses. */
 export interface OrtInferenceSessionLike {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Names and declared shapes (onnxruntime ≥ 1.21; absent in older versions). */
+  readonly inputMetadata?: readonly OrtValueMetadataLike[];
+  readonly outputMetadata?: readonly OrtValueMetadataLike[];
   run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
   release(): Promise<void>;
 }
@@ -61,6 +72,7 @@ export class ModelLoadError extends Error {
 class OrtTensorSession implements TensorSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly shapes?: Record<string, readonly (number | string)[]>;
 
   constructor(
     private readonly ort: OrtModuleLike,
@@ -68,6 +80,9 @@ class OrtTensorSession implements TensorSession {
   ) {
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
+    const metadata = [...(session.inputMetadata ?? []), ...(session.outputMetadata ?? [])];
+    const shapes = metadata.filter((m) => m.isTensor && Array.isArray(m.shape));
+    if (shapes.length > 0) this.shapes = Object.fromEntries(shapes.map((m) => [m.name, m.shape!]));
   }
 
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
@@ -91,10 +106,6 @@ class OrtTensorSession implements TensorSession {
   release(): Promise<void> {
     return this.session.release();
   }
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -124,7 +135,7 @@ export async function createOrtSession(
         ? await ort.InferenceSession.create(model, sessionOptions)
         : await ort.InferenceSession.create(model, sessionOptions);
   } catch (error) {
-    throw new ModelLoadError(name, describeError(error), { cause: error });
+    throw new ModelLoadError(name, oneLine(error), { cause: error });
   }
   return new OrtTensorSession(ort, session);
 }

@@ -27,6 +27,12 @@ export interface Tensor {
 export interface TensorSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /**
+   * Declared shapes of the graph's inputs and outputs by name, when the engine reports them
+   * (a dimension is a number, or a name such as "batch" when free). Lets a model package be
+   * checked against its graph when it loads, not on the first image.
+   */
+  readonly shapes?: Readonly<Record<string, readonly (number | string)[]>>;
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   release?(): Promise<void>;
 }

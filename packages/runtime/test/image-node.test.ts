@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
+import { MULTILINE_DECODER_JPEG } from '../../../test-support/fuzz.js';
 import { sharedData } from '../../../test-support/shared-data.js';
 import { ImageError, loadImage, saveRgbPng } from '../src/image-node.js';
+import { oneLine } from '../src/one-line.js';
 import type { RgbImage } from '../src/types.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'image-node-test-'));
@@ -159,6 +161,15 @@ describe('loadImage errors', () => {
     const error = await loadImage(bogus).catch((e: unknown) => e);
     expect((error as ImageError).code).toBe('decode');
     expect((error as Error).message).toMatch(new RegExp(`^cannot decode image ${bogus}: .+`));
+  });
+
+  it('says in one line what the decoder reported on several (fuzz find, issue 18)', async () => {
+    const error = await loadImage(MULTILINE_DECODER_JPEG).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageError);
+    const message = (error as Error).message;
+    expect(message).not.toContain('\n');
+    expect(message).toMatch(/^cannot decode image \(183-byte buffer\): VipsJpeg: .+; VipsJpeg: /);
+    expect(oneLine(new Error(' a\n\n  b \n'))).toBe('a; b');
   });
 
   it('rejects raw images whose data length is not width·height·3', async () => {

@@ -3,15 +3,18 @@
  * pipeline with the committed toy model (fixtures/model-tiny) on an unseen toy scene with
  * known 3D ground truth (fixtures/toy-scene) — a real trained network end to end.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mpjpe } from '@metrabs/core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { CropModel } from '../src/crop-model.js';
 import { Pose3DEstimator } from '../src/estimator.js';
 import { ModelPackageError, parseModelDescriptor } from '../src/model-package.js';
 import { loadModelPackage } from '../src/model-package-node.js';
+import { ModelLoadError } from '../src/ort-session.js';
+import type { TensorSession } from '../src/types.js';
 
 const fixtures = new URL('../../../fixtures/', import.meta.url);
 const tinyDir = new URL('model-tiny/', fixtures).pathname;
@@ -65,10 +68,70 @@ describe('loading packages', () => {
     await expect(loadModelPackage(dir)).rejects.toThrow(/invalid JSON/);
     writeFileSync(join(dir, 'metrabs.json'), JSON.stringify(tinyDescriptor));
     await expect(loadModelPackage(dir)).rejects.toThrow(/ONNX file is missing/);
+    // An empty file (fuzz find, issue 18): ONNX Runtime's own message ended in a line break.
+    writeFileSync(join(dir, 'model.onnx'), '');
+    await expect(loadModelPackage(dir)).rejects.toThrow(/model.onnx: the ONNX file is empty$/);
     writeFileSync(join(dir, 'model.onnx'), 'garbage');
     await expect(loadModelPackage(dir)).rejects.toThrow(/cannot load ONNX model/);
+    const truncated = readFileSync(join(tinyDir, 'model.onnx')).subarray(0, 1000);
+    writeFileSync(join(dir, 'model.onnx'), truncated);
+    const error = await loadModelPackage(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect((error as Error).message).not.toContain('\n');
     await expect(loadModelPackage(dir)).rejects.toBeInstanceOf(Error);
     expect(ModelPackageError.name).toBe('ModelPackageError');
+  });
+
+  // Fuzz finds of issue 18: a descriptor that does not fit its graph loaded fine, then failed on
+  // the first image with ONNX Runtime's untyped, multi-line "Got invalid dimensions".
+  it.each([
+    [
+      { geometry: { ...tinyDescriptor.geometry, proc_side: 276 } },
+      /"image" has shape \[batch, 128, 128, 3\] in the ONNX graph, but the descriptor \(proc_side 276, 30 joints\) needs \[n, 276, 276, 3\]/,
+    ],
+    [
+      {
+        joint_names: tinyDescriptor.joint_names.slice(0, 23),
+        edges: tinyDescriptor.edges.filter(([a, b]: number[]) => a! < 23 && b! < 23),
+        mirror: Array.from({ length: 23 }, (_, i) => i),
+        skeleton_transforms: undefined,
+      },
+      /"coords2d" has shape \[batch, 30, 2\] in the ONNX graph, but the descriptor \(proc_side 128, 23 joints\) needs \[n, 23, 2\]/,
+    ],
+  ])('refuses a descriptor that does not fit its ONNX graph: %#', async (change, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'metrabs-pkg-'));
+    writeFileSync(join(dir, 'metrabs.json'), JSON.stringify({ ...tinyDescriptor, ...change }));
+    symlinkSync(join(tinyDir, 'model.onnx'), join(dir, 'model.onnx'));
+    const error = await loadModelPackage(dir, { threads: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelPackageError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('turns a failing or NaN-producing network into a one-line ModelPackageError', async () => {
+    const descriptor = parseModelDescriptor(tinyDescriptor);
+    const session = (run: TensorSession['run']): TensorSession => ({
+      inputNames: ['image'],
+      outputNames: ['coords2d', 'coords3d'],
+      run,
+    });
+    const crops = new Float32Array(128 * 128 * 3);
+    const throwing = new CropModel(
+      descriptor,
+      session(async () => {
+        throw new Error('Got invalid dimensions for input: image\n index: 1 Got: 276');
+      }),
+    );
+    await expect(throwing.predict(crops, 1)).rejects.toThrow(
+      'model.onnx: the network failed to run: Got invalid dimensions for input: image; index: 1 Got: 276',
+    );
+    const nan = new CropModel(
+      descriptor,
+      session(async () => ({
+        coords2d: { data: new Float32Array(60).fill(Number.NaN), dims: [1, 30, 2] },
+        coords3d: { data: new Float32Array(90), dims: [1, 30, 3] },
+      })),
+    );
+    await expect(nan.predict(crops, 1)).rejects.toThrow(/NaN or infinite coordinates/);
   });
 
   it('runs the toy network: finite coordinates in the crop for any input', async () => {

@@ -3,7 +3,7 @@
  * decoded, so a decompression bomb costs a few bytes of reading, then decoded to RGB by the
  * runtime. Every problem is an `ApiError` with a 4xx status.
  */
-import { ImageError, loadImage, type RgbImage } from '@metrabs/runtime/node';
+import { ImageError, loadImage, oneLine, type RgbImage } from '@metrabs/runtime/node';
 import sharp from 'sharp';
 import { ApiError } from './errors.js';
 
@@ -39,7 +39,7 @@ export async function inspectImage(
     width = meta.width ?? 0;
     height = meta.height ?? 0;
   } catch (e) {
-    throw new ApiError('bad-image', `${label}: not a readable image (${(e as Error).message})`);
+    throw new ApiError('bad-image', `${label}: not a readable image (${oneLine(e)})`);
   }
   if (!(IMAGE_FORMATS as readonly string[]).includes(format ?? '')) {
     throw new ApiError(

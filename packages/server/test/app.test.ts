@@ -8,6 +8,7 @@ import type { PoseResult, ResultModelInfo } from '@metrabs/runtime';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MULTILINE_DECODER_JPEG, MULTILINE_HEADER_JPEG } from '../../../test-support/fuzz.js';
 import { buildApp } from '../src/app.js';
 import { type ServerConfig, serverConfig } from '../src/config.js';
 import type { PoseEstimatorLike } from '../src/estimate.js';
@@ -185,6 +186,37 @@ describe('POST /v1/poses', () => {
     expect(r.headers['content-type']).toMatch(/^application\/json/);
     expect(r.json().error.code).toBe(code);
     expect(r.json().error.message).toContain(field);
+  });
+
+  it('answers a corrupt image and a malformed form with a one-line 400 (fuzz finds, issue 18)', async () => {
+    const app = await makeApp();
+    for (const [bytes, message] of [
+      [
+        MULTILINE_HEADER_JPEG,
+        /^bad.jpg: not a readable image \(Input buffer has corrupt header: VipsJpeg: .+; VipsJpeg: /,
+      ],
+      [MULTILINE_DECODER_JPEG, /^bad.jpg: cannot decode: VipsJpeg: .+; VipsJpeg: /],
+    ] as const) {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/poses',
+        ...(await form([['image', bytes, 'bad.jpg']])),
+      });
+      expect(r.statusCode).toBe(400);
+      expect(r.json().error.code).toBe('bad-image');
+      expect(r.json().error.message).toMatch(message);
+      expect(r.json().error.message).not.toContain('\n');
+    }
+    // A body declared multipart that is not (was a 500): no boundary, or cut short.
+    for (const type of ['multipart/form-data', 'multipart/form-data; boundary=xyz']) {
+      const r = await postRaw(app, '/v1/poses', Buffer.from('hello there'), type);
+      expect(r.statusCode).toBe(400);
+      expect(r.json().error).toMatchObject({
+        code: 'bad-request',
+        message: expect.stringMatching(/^malformed multipart body: /),
+      });
+    }
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 
   it('refuses a bad form field, naming it', async () => {

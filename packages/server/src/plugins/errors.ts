@@ -68,7 +68,14 @@ async function errorsPlugin(
   options: { retryAfterSeconds: number },
 ): Promise<void> {
   app.setErrorHandler((error, request, reply) => {
-    const apiError = toApiError(error);
+    let apiError = toApiError(error);
+    if (apiError.code === 'internal' && request.readingForm) {
+      // The form parser's own errors (a cut body, no boundary) carry no status: a bad request.
+      apiError = new ApiError(
+        'bad-request',
+        `malformed multipart body: ${(error as Error).message}`,
+      );
+    }
     if (apiError.code === 'internal') request.log.error({ err: error }, 'unexpected error');
     return sendError(reply, apiError, options.retryAfterSeconds);
   });

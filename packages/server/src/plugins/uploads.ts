@@ -20,6 +20,8 @@ export interface UploadedFile {
 declare module 'fastify' {
   interface FastifyRequest {
     uploads?: UploadedFile[];
+    /** True while the multipart plugin reads the body (errors then are the client's form's). */
+    readingForm?: boolean;
   }
 }
 
@@ -53,10 +55,17 @@ async function uploadsPlugin(app: FastifyInstance, options: { maxBodyBytes: numb
     });
     value.value = bytes;
   }
+  // The multipart plugin reads the body in its own preValidation hook: these two bracket it.
+  app.addHook('preValidation', async (request) => {
+    request.readingForm = request.isMultipart();
+  });
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
     onFile,
     limits: { fileSize: options.maxBodyBytes, files: 1, fields: 16, fieldSize: 65_536 },
+  });
+  app.addHook('preValidation', async (request) => {
+    request.readingForm = false;
   });
 }
 
