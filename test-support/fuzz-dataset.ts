@@ -15,11 +15,11 @@ import {
   openDataset,
   type ReadLabels,
   skeletonInfo,
+  tarArchive,
   upInCamera,
 } from '@metrabs/synth';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { tarArchive } from '../packages/synth/src/dataset/tar.js';
 import { allFinite, type FuzzOutcome, judgeError, weirdNumber, weirdValue } from './fuzz.js';
 import { standInEstimator } from './fuzz-estimator.js';
 

@@ -6,10 +6,9 @@
  * message, or a 200 result document whose numbers are all finite; never a 5xx or a hang.
  */
 import type { ResultModelInfo } from '@metrabs/runtime';
-import { buildApp } from '@metrabs/server';
+import { buildApp, serverConfig } from '@metrabs/server';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { serverConfig } from '../packages/server/src/config.js';
 import { CASE_TIMEOUT_MS, cameraJson, type FuzzOutcome, mutatedImage } from './fuzz.js';
 import { STAND_IN_SIDE, standInEstimator } from './fuzz-estimator.js';
 

@@ -22,6 +22,7 @@ export {
   type ReadLabels,
   SkipLog,
 } from './dataset/reader-node.js';
+export { tarArchive } from './dataset/tar.js';
 export {
   DatasetWriter,
   type ExampleLabels,
