@@ -278,9 +278,9 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
 
-    def checkpoint() -> None:
+    def checkpoint(path: Path = ckpt_path) -> None:
         if is_main:
-            save_checkpoint(ckpt_path, dict(
+            save_checkpoint(path, dict(
                 model=model.state_dict(), optimizer=optimizer.state_dict(),
                 scheduler=scheduler.state_dict(), step=step, rng=rng_state(),
                 config=to_dict(cfg), skeleton=skeleton, history=history))
@@ -342,6 +342,9 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, stop_after: int | None = Non
                     model, val_set, cfg, device, cfg.validation_examples), **(validate_2d(
                         model, mixed.val_set, mixed.joint_map, cfg, device, cfg.validation_examples)
                         if mixed and mixed.val_set else {})))
+                # A copy per validation, so the run's best checkpoint by these numbers (not
+                # the last one) can be exported: `export OUT/checkpoint-000600.pt`.
+                checkpoint(out / f'checkpoint-{step:06d}.pt')
             if step % cfg.checkpoint_every == 0:
                 checkpoint()
     finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from metrabs_train.checkpoint import load_checkpoint
 from metrabs_train.config import load_config
 from metrabs_train.evaluate import evaluate
 from metrabs_train.toydata import make_toy_dataset
@@ -110,6 +111,9 @@ def test_mixed_2d_training_resumes_exactly_and_validates_2d(toy, lsp_like, tmp_p
         assert a['images_per_s'] > 0
     val = [json.loads(line) for line in (tmp_path / 'straight' / 'validation.jsonl').read_text().splitlines()]
     assert [v['step'] for v in val] == [3, 6]
+    kept = sorted(p.name for p in (tmp_path / 'straight').glob('checkpoint-*.pt'))
+    assert kept == ['checkpoint-000003.pt', 'checkpoint-000006.pt']
+    assert load_checkpoint(tmp_path / 'straight' / kept[0])['step'] == 3
     assert 0 <= val[-1]['val2d_pck'] <= 1 and val[-1]['val2d_people'] == 8  # validation_examples
     assert 0 < val[-1]['val_bone_ratio'] < 10
 

@@ -45,6 +45,7 @@ export {
   type MotionFilterOptions,
   motionFilter,
 } from './motion-filter.js';
+export { MIN_EXPORT_FRAMES, type RecordingInfo, TrackRecorder } from './motion-recorder.js';
 export {
   buildRig,
   type ExportAxes,

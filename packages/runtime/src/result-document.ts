@@ -52,6 +52,8 @@ export interface ResultContext {
   settings?: Record<string, unknown>;
   /** Seconds into a video, for video and camera frames. */
   time?: number;
+  /** Track id per person, for tracked video and camera frames. */
+  trackIds?: readonly number[];
 }
 
 export interface ResultDocument extends Omit<PoseResultLike, 'boxes' | 'peopleFound' | 'dropped'> {
@@ -59,6 +61,8 @@ export interface ResultDocument extends Omit<PoseResultLike, 'boxes' | 'peopleFo
   version: typeof RESULT_FORMAT_VERSION;
   image: string;
   time?: number;
+  /** Track id per person (tracked video and camera frames). */
+  trackIds?: number[];
   imageSize: { width: number; height: number };
   model: ResultModelInfo;
   /** Number of people returned. */
@@ -153,6 +157,14 @@ export function resultDocument(result: PoseResultLike, context: ResultContext): 
     units: { poses3d: 'mm', poses2d: 'px', boxes: 'px [x, y, width, height, score]' },
   };
   if (context.time !== undefined) out.time = round(context.time, 3);
+  if (context.trackIds !== undefined) {
+    if (context.trackIds.length !== result.boxes.length) {
+      throw new RangeError(
+        `result document: ${context.trackIds.length} track ids for ${result.boxes.length} people`,
+      );
+    }
+    out.trackIds = [...context.trackIds];
+  }
   if (extrinsicMatrix) out.extrinsicMatrix = extrinsicMatrix;
   if (context.settings) out.settings = context.settings;
   return out;

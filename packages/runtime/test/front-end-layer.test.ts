@@ -135,6 +135,17 @@ describe('resultDocument', () => {
     expect(resultSchemaErrors(doc)).toEqual([]);
   });
 
+  it('carries the track id of each person of a tracked frame, one per person', () => {
+    const context = { image: 'clip.mp4', imageSize: { width: 640, height: 480 }, model, time: 2 };
+    const doc = resultDocument(result, { ...context, trackIds: [4] });
+    expect(doc.trackIds).toEqual([4]);
+    expect(resultSchemaErrors(doc)).toEqual([]);
+    expect(resultSchemaErrors({ ...doc, trackIds: [-1] }).join()).toMatch(/trackIds/);
+    expect(() => resultDocument(result, { ...context, trackIds: [4, 5] })).toThrow(
+      /2 track ids for 1 people/,
+    );
+  });
+
   it('the schema rejects documents with missing, extra or mistyped fields', () => {
     const doc = resultDocument(result, {
       image: 'x.png',

@@ -26,6 +26,8 @@ export function pageElements() {
     stats: byId<HTMLDivElement>('stats'),
     people: byId<HTMLOListElement>('people'),
     download: byId<HTMLButtonElement>('download-button'),
+    downloadBvh: byId<HTMLButtonElement>('download-bvh-button'),
+    downloadGltf: byId<HTMLButtonElement>('download-gltf-button'),
     modelUrl: byId<HTMLInputElement>('model-url'),
     detectorUrl: byId<HTMLInputElement>('detector-url'),
     backend: byId<HTMLSelectElement>('backend-select'),

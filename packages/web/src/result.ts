@@ -46,6 +46,8 @@ export interface DocumentContext {
   settings: Record<string, unknown>;
   /** Seconds into the video, for video and camera frames. */
   time?: number;
+  /** Track id per person, for video and camera frames. */
+  trackIds?: number[];
 }
 
 /** One result as the runtime's result document (the same schema as `metrabs detect`). */
@@ -58,6 +60,7 @@ export function resultDocument(result: PoseResult, context: DocumentContext): Re
       model: context.model,
       settings: context.settings,
       ...(context.time === undefined ? {} : { time: context.time }),
+      ...(context.trackIds === undefined ? {} : { trackIds: context.trackIds }),
     },
   );
 }

@@ -1,13 +1,18 @@
 /**
  * Showing results: the 2D overlay, the 3D view, the frame rate and timings, the people list,
- * `window.__metrabs`'s latest result, and the JSON download (one document for a photo, every
- * frame's for a video or the camera).
+ * `window.__metrabs`'s latest result, and the downloads: JSON (one document for a photo, every
+ * frame's for a video or the camera) and, for videos and the camera, each track's motion as
+ * BVH or glTF (the runtime's recorder and writers, the same as `metrabs video --bvh/--gltf`).
  */
 import {
   createVideoTracker,
   type PoseOptions,
   type PoseResult,
   type PoseTracker,
+  type RecordingInfo,
+  TrackRecorder,
+  writeBvh,
+  writeGltf,
 } from '@metrabs/runtime';
 import { drawOverlay, personColor } from './draw2d.js';
 import type { PageElements } from './elements.js';
@@ -29,7 +34,15 @@ const MAX_FRAME_DOCUMENTS = 20_000;
 export interface ResultsViewDeps {
   ui: Pick<
     PageElements,
-    'overlay' | 'view3d' | 'resetView' | 'video' | 'stats' | 'people' | 'download'
+    | 'overlay'
+    | 'view3d'
+    | 'resetView'
+    | 'video'
+    | 'stats'
+    | 'people'
+    | 'download'
+    | 'downloadBvh'
+    | 'downloadGltf'
   >;
   messages: MessageBoard;
   api: PageApi;
@@ -59,6 +72,12 @@ export class ResultsView {
   private trackIds: number[] | undefined;
   /** Video time of the last tracked frame: a seek (backwards, or over a second ahead) restarts the tracks. */
   private lastTrackTime = Number.NaN;
+  /** The tracks' filtered poses since the tracker (re)started, for the motion downloads. */
+  private readonly recorder = new TrackRecorder();
+  /** Recorded frames and the video times of the first and last (for the frame time). */
+  private recorded = { frames: 0, firstTime: 0, lastTime: 0 };
+  /** What the motion files need besides the poses, from the latest tracked result. */
+  private recordingInfo: Omit<RecordingInfo, 'frameTimeS'> | undefined;
 
   constructor(deps: ResultsViewDeps) {
     this.ui = deps.ui;
@@ -77,6 +96,8 @@ export class ResultsView {
     this.view3d = view3d;
     this.ui.resetView.addEventListener('click', () => this.view3d?.resetView());
     this.ui.download.addEventListener('click', () => this.download());
+    this.ui.downloadBvh.addEventListener('click', () => void this.downloadMotion('bvh'));
+    this.ui.downloadGltf.addEventListener('click', () => void this.downloadMotion('gltf'));
   }
 
   /** Whether a result of the current source has been shown. */
@@ -89,6 +110,7 @@ export class ResultsView {
     this.frameDocuments = [];
     this.tracker = undefined;
     this.trackIds = undefined;
+    this.restartRecording();
     this.lastResultTime = 0;
     this.fpsEma = 0;
     this.shownResult = false;
@@ -102,11 +124,20 @@ export class ResultsView {
     this.api.lastResult = undefined;
   }
 
+  /** The tracks start afresh (new source, seek, settings): so does the motion recording. */
+  private restartRecording(): void {
+    this.recorder.clear();
+    this.recorded = { frames: 0, firstTime: 0, lastTime: 0 };
+    this.ui.downloadBvh.disabled = true;
+    this.ui.downloadGltf.disabled = true;
+  }
+
   /** Recorded video/camera frames used the old settings: the download starts afresh. */
   settingsChanged(): void {
     if (this.source.kind === 'video' || this.source.kind === 'camera') {
       this.frameDocuments = [];
       this.tracker = undefined;
+      this.restartRecording();
     }
   }
 
@@ -152,6 +183,7 @@ export class ResultsView {
         : { url: '', backbone: '', skeleton: '', numJoints: 0, cropSide: 0 },
       settings: settingsRecord(o, ready?.backend),
       ...(time === undefined ? {} : { time }),
+      ...(this.trackIds === undefined ? {} : { trackIds: this.trackIds }),
     });
     if (source.kind !== 'image' && this.frameDocuments.length < MAX_FRAME_DOCUMENTS) {
       this.frameDocuments.push(doc);
@@ -174,7 +206,10 @@ export class ResultsView {
       this.trackIds = undefined;
       return result;
     }
-    if (!(time > this.lastTrackTime && time - this.lastTrackTime < 1)) this.tracker = undefined;
+    if (!(time > this.lastTrackTime && time - this.lastTrackTime < 1)) {
+      this.tracker = undefined;
+      this.restartRecording();
+    }
     this.tracker ??= createVideoTracker({
       edges: result.edges,
       intrinsicMatrix: result.intrinsicMatrix,
@@ -184,7 +219,30 @@ export class ResultsView {
     this.lastTrackTime = time;
     const frame = this.tracker.update(posesOfResult(result), time);
     this.trackIds = frame.trackIds;
+    this.record(frame.trackIds, frame.poses3d, time, result, o);
     return { ...result, poses3d: frame.poses3d, poses2d: frame.poses2d };
+  }
+
+  private record(
+    ids: number[],
+    poses: number[][][],
+    time: number,
+    result: PoseResult,
+    o: PoseOptions,
+  ): void {
+    const r = this.recorded;
+    if (r.frames === 0) r.firstTime = time;
+    r.lastTime = time;
+    this.recorder.add(r.frames++, ids, poses);
+    this.recordingInfo = {
+      jointNames: result.jointNames,
+      edges: result.edges,
+      // Poses are in world coordinates when the settings give extrinsics, else camera ones.
+      world: o.extrinsicMatrix !== undefined,
+    };
+    const none = this.recorder.exportable().length === 0;
+    this.ui.downloadBvh.disabled = none;
+    this.ui.downloadGltf.disabled = none;
   }
 
   /** Frames per second between results, smoothed (videos and the camera only). */
@@ -220,6 +278,41 @@ export class ResultsView {
     );
   }
 
+  /**
+   * Each track seen in enough frames as a BVH or binary glTF file. The page processes frames
+   * as fast as it can, so the frame time is the recording's mean: video seconds between its
+   * first and last frame over the frames between them.
+   */
+  async motionFiles(kind: 'bvh' | 'gltf'): Promise<{ name: string; data: string | Uint8Array }[]> {
+    const r = this.recorded;
+    if (!this.recordingInfo || r.frames < 2 || !(r.lastTime > r.firstTime)) return [];
+    const info = { ...this.recordingInfo, frameTimeS: (r.lastTime - r.firstTime) / (r.frames - 1) };
+    const base = this.source.name.replace(/\.[^.]*$/, '') || 'metrabs';
+    const files: { name: string; data: string | Uint8Array }[] = [];
+    for (const id of this.recorder.exportable()) {
+      const motion = this.recorder.motion(id, info);
+      if (motion === undefined) continue;
+      files.push(
+        kind === 'bvh'
+          ? { name: `${base}.track${id}.bvh`, data: writeBvh(motion) }
+          : { name: `${base}.track${id}.glb`, data: await writeGltf(motion, `track ${id}`) },
+      );
+    }
+    return files;
+  }
+
+  private async downloadMotion(kind: 'bvh' | 'gltf'): Promise<void> {
+    try {
+      const files = await this.motionFiles(kind);
+      for (const f of files) {
+        const type = kind === 'bvh' ? 'text/plain' : 'model/gltf-binary';
+        saveBlob(new Blob([f.data as BlobPart], { type }), f.name);
+      }
+    } catch (error) {
+      this.messages.show('error', 'Motion export failed', [(error as Error).message]);
+    }
+  }
+
   /** Saves the photo's document, or the recorded frames of a video or the camera. */
   private download(): void {
     const { source } = this;
@@ -233,12 +326,15 @@ export class ResultsView {
       body = { source: source.name, frames: this.frameDocuments };
       name = `${base}.frames.json`;
     }
-    const blob = new Blob([JSON.stringify(body)], { type: 'application/json' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = name;
-    a.click();
-    // Revoking at once could cancel the download before the browser has read the blob.
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    saveBlob(new Blob([JSON.stringify(body)], { type: 'application/json' }), name);
   }
+}
+
+function saveBlob(blob: Blob, name: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  // Revoking at once could cancel the download before the browser has read the blob.
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }

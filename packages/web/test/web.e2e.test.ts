@@ -8,10 +8,14 @@
  * Needs ../shared/data (detector, photos) and /usr/bin/chromium (or METRABS_CHROMIUM):
  * skipped locally when missing, failing in CI. Screenshots: test-artifacts/web/.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { NodeIO } from '@gltf-transform/core';
+import { fitTrackMotion, toExportAxes } from '@metrabs/runtime';
+import { findFfmpeg } from '@metrabs/runtime/node';
+import { forwardKinematics, parseBvh } from '@metrabs/synth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resultSchemaErrors } from '../../../test-support/result-schema.js';
@@ -19,7 +23,8 @@ import { sharedData } from '../../../test-support/shared-data.js';
 import { buildAndServe, chromiumOrSkip, launchChromium, REPO_ROOT, type Site } from './harness.js';
 
 const IMAGES = ['real/opencv/basketball1.png', 'real/skimage/astronaut.png'];
-const shared = sharedData(['detector/yolox_nano.onnx', ...IMAGES], 'web e2e');
+const VIDEO = 'real/opencv/vtest.avi';
+const shared = sharedData(['detector/yolox_nano.onnx', ...IMAGES, VIDEO], 'web e2e');
 const browserPath = chromiumOrSkip('web e2e');
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts/web');
 
@@ -268,6 +273,99 @@ describe.skipIf(shared.skip || browserPath.skip)('web app in Chromium', () => {
     for (const document of documents) expect(resultSchemaErrors(document)).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('records the tracks of a video and downloads each as BVH and glTF that reproduce its poses', async () => {
+    // Chromium plays WebM, not the AVI: the first 6 s of vtest.avi as VP8.
+    const webm = join(ARTIFACTS, 'vtest.webm');
+    execFileSync(findFfmpeg().path, [
+      ...['-y', '-loglevel', 'error', '-i', shared.path(VIDEO), '-t', '6', '-an'],
+      ...['-c:v', 'libvpx', '-b:v', '1M', webm],
+    ]);
+    const page = await context.newPage();
+    await page.goto(`${site.url}?backend=wasm&numAug=1`);
+    expect((await waitLoaded(page)).state).toBe('ready');
+    await page.setInputFiles('#file-input', webm);
+    // Slow playback: a track needs 10 processed frames less than a second of video apart.
+    await page.evaluate(() => {
+      (document.getElementById('video') as HTMLVideoElement).playbackRate = 0.25;
+    });
+    await page.waitForFunction(
+      () => !(document.getElementById('download-bvh-button') as HTMLButtonElement).disabled,
+      null,
+      { timeout: 90_000 },
+    );
+    await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).pause());
+    await page.waitForTimeout(3000); // a frame in flight lands in both the recording and the JSON
+
+    const save = async (button: string, name: string) => {
+      const download = page.waitForEvent('download');
+      await page.click(button);
+      const file = await download;
+      const path = join(ARTIFACTS, name.replace('NAME', file.suggestedFilename()));
+      await file.saveAs(path);
+      return { path, name: file.suggestedFilename() };
+    };
+    const json = await save('#download-button', 'NAME');
+    const bvhFile = await save('#download-bvh-button', 'NAME');
+    const glbFile = await save('#download-gltf-button', 'NAME');
+    expect(bvhFile.name).toMatch(/^vtest\.track\d+\.bvh$/);
+    expect(glbFile.name).toMatch(/^vtest\.track\d+\.glb$/);
+    const id = Number(/track(\d+)/.exec(bvhFile.name)![1]);
+
+    // The track's poses, as the frame documents of the JSON download carry them.
+    const { frames } = JSON.parse(readFileSync(json.path, 'utf8')) as {
+      frames: {
+        trackIds: number[];
+        poses3d: number[][][];
+        jointNames: string[];
+        edges: [number, number][];
+        skeleton: string;
+        time: number;
+      }[];
+    };
+    for (const doc of frames) expect(resultSchemaErrors(doc)).toEqual([]);
+    const seen = frames.filter((d) => d.trackIds.includes(id));
+    expect(seen.length).toBeGreaterThanOrEqual(10);
+    const last = seen.at(-1)!;
+    const pose = last.poses3d[last.trackIds.indexOf(id)]!;
+
+    const bvh = parseBvh(readFileSync(bvhFile.path, 'utf8'), bvhFile.name);
+    expect(bvh.numFrames).toBeGreaterThanOrEqual(seen.length);
+    // The mean video time between recorded frames (0.04 s per frame of a 25 fps clip at most).
+    expect(bvh.frameTime).toBeGreaterThan(0.03);
+    expect(bvh.frameTime).toBeLessThan(1);
+    // The BVH's last frame is the track's last pose: the root exactly, the other joints up to
+    // the bone lengths (the file's are the track's medians; a short recording's held lengths
+    // still drift frame to frame — motion-export.test.ts measures the long-run difference).
+    const { rig } = fitTrackMotion({
+      frames: [pose, pose],
+      frameTimeS: bvh.frameTime,
+      jointNames: last.jointNames,
+      edges: last.edges,
+      skeleton: last.skeleton,
+    });
+    const fk = forwardKinematics(bvh);
+    const f = bvh.numFrames - 1;
+    const errorsMm = new Map<number, number>();
+    rig.nodes.forEach((node, n) => {
+      if (node.joint < 0) return;
+      const want = toExportAxes(pose[node.joint]!, 'y-up');
+      const o = (f * bvh.joints.length + n) * 3;
+      const got = [fk.positions[o]!, fk.positions[o + 1]!, fk.positions[o + 2]!];
+      errorsMm.set(node.joint, 1000 * Math.hypot(...got.map((v, k) => v - want[k]!)));
+    });
+    expect(errorsMm.size).toBe(last.jointNames.length);
+    expect(errorsMm.get(0)).toBeLessThan(1); // the root (pelvis)
+    const meanMm = [...errorsMm.values()].reduce((a, b) => a + b) / errorsMm.size;
+    expect(meanMm).toBeLessThan(30);
+
+    const glb = await new NodeIO().read(glbFile.path);
+    const animation = glb.getRoot().listAnimations()[0]!;
+    expect(glb.getRoot().listSkins()[0]!.listJoints().length).toBe(rig.nodes.length);
+    const times = animation.listSamplers()[0]!.getInput()!.getArray()!;
+    expect(times.length).toBe(bvh.numFrames);
+    await page.close();
+  }, 150_000);
 
   it('reports a non-image file and a denied camera, and keeps working', async () => {
     const page = await context.newPage();

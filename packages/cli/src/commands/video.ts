@@ -17,6 +17,7 @@ import {
   GroundPlaneError,
   MOTION_FILTER_DEFAULTS,
   type PoseTracker,
+  TrackRecorder,
   type VideoSmoothing,
   videoTrackingRecord,
   type WorldFrame,
@@ -45,7 +46,7 @@ import {
 import { createProgress } from '../progress.js';
 import { overlayRaw } from '../render/raster.js';
 import { FrameReader, FrameWriter, findFfmpeg, probeVideo } from '../video/ffmpeg.js';
-import { exportTracks, TrackRecorder } from '../video/motion-files.js';
+import { exportTracks } from '../video/motion-files.js';
 import { rewriteJsonlInWorld, worldRecord, worldSummary } from '../video/world-files.js';
 import { checkInputFiles, type Io } from './detect.js';
 
