@@ -4,7 +4,7 @@
  * `CameraFileError` becomes exit 3 (pipeline.ts). Pure.
  */
 import { describeRange, inRange, type OptionRange, POSE_OPTION_RANGES } from '@metrabs/runtime';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
 function parseNumber(value: string): number {
   const text = value.trim();
@@ -91,4 +91,46 @@ export function parseMaxDetections(value: string): number {
     throw new InvalidArgumentError('expected a positive integer, or -1 for no limit.');
   }
   return n;
+}
+
+/**
+ * The pose options every command that estimates poses takes (`detect`, `video`, `batch
+ * submit`), with their parsers and help; `intrinsicsHelp` says where the camera file goes.
+ */
+export function addPoseOptions(command: Command, intrinsicsHelp: string): Command {
+  return command
+    .option(
+      '--skeleton <name>',
+      "output joint set, e.g. coco_19, h36m_17, smpl_24 (default: the model's own)",
+    )
+    .addOption(
+      new Option(
+        '--fov <degrees>',
+        'field of view along the longer image side, when intrinsics are unknown',
+      )
+        .argParser(parseFov)
+        .conflicts('intrinsics'),
+    )
+    .option('--intrinsics <file.json>', intrinsicsHelp)
+    .option(
+      '--num-aug <n>',
+      'test-time augmentations per person, 1–100 (default 5; 1 is fastest)',
+      parseNumAug,
+    )
+    .option('--antialias <n>', 'supersampling factor of the crops, 1–8 (default 1)', parseAntialias)
+    .option(
+      '--detector-threshold <score>',
+      'minimum person score of the detector, 0–1 (default 0.3)',
+      parseThreshold,
+    )
+    .option(
+      '--max-detections <n>',
+      'at most this many people per image, best first (default -1: all)',
+      parseMaxDetections,
+    )
+    .option('--detector-flip-aug', 'also run the detector on the mirrored image (slower)')
+    .option(
+      '--no-suppress-implausible',
+      'keep poses that fail the plausibility checks, and duplicates (default: drop them)',
+    );
 }

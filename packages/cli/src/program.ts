@@ -11,13 +11,11 @@ import { addServeCommand } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
 import { CliError, EXIT, EXIT_CODE_HELP, type ExitCode, oneLine } from './errors.js';
 import {
+  addPoseOptions,
   intOption,
-  parseAntialias,
   parseBeta,
   parseCutoff,
-  parseFov,
   parseImageSize,
-  parseMaxDetections,
   parseMotionSources,
   parseNumAug,
   parsePositiveInt,
@@ -39,51 +37,13 @@ const DETECTOR_HELP =
 
 /** Options shared by `detect` and `video`. */
 function addModelOptions(command: Command): Command {
-  return command
+  command
     .option('--model <dir>', 'model package directory (default: models/default)')
-    .option('--detector <path>', DETECTOR_HELP)
-    .option(
-      '--skeleton <name>',
-      "output joint set, e.g. coco_19, h36m_17, smpl_24 (default: the model's own)",
-    )
-    .addOption(
-      new Option(
-        '--fov <degrees>',
-        'field of view along the longer image side, when intrinsics are unknown',
-      )
-        .argParser(parseFov)
-        .conflicts('intrinsics'),
-    )
-    .option(
-      '--intrinsics <file.json>',
-      'camera file: {"intrinsic_matrix": 3×3, optional "distortion_coeffs", "extrinsic_matrix" (4×4, mm), "world_up"}',
-    )
-    .option(
-      '--num-aug <n>',
-      'test-time augmentations per person, 1–100 (default 5; 1 is fastest)',
-      parseNumAug,
-    )
-    .option('--antialias <n>', 'supersampling factor of the crops, 1–8 (default 1)', parseAntialias)
-    .option(
-      '--detector-threshold <score>',
-      'minimum person score of the detector, 0–1 (default 0.3)',
-      parseThreshold,
-    )
-    .option(
-      '--max-detections <n>',
-      'at most this many people per image, best first (default -1: all)',
-      parseMaxDetections,
-    )
-    .option('--detector-flip-aug', 'also run the detector on the mirrored image (slower)')
-    .option(
-      '--no-suppress-implausible',
-      'keep poses that fail the plausibility checks, and duplicates (default: drop them)',
-    )
-    .option(
-      '--threads <n>',
-      'ONNX Runtime threads per model (default: one per core)',
-      parseThreads,
-    );
+    .option('--detector <path>', DETECTOR_HELP);
+  return addPoseOptions(
+    command,
+    'camera file: {"intrinsic_matrix": 3×3, optional "distortion_coeffs", "extrinsic_matrix" (4×4, mm), "world_up"}',
+  ).option('--threads <n>', 'ONNX Runtime threads per model (default: one per core)', parseThreads);
 }
 
 /** Options shared by `synth [run]` and `synth preview`: what is rendered, from which assets. */

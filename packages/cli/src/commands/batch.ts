@@ -6,16 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BatchStatus, SubmitReport } from '@metrabs/server';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { EXIT, EXIT_CODE_HELP, type ExitCode, InputError, oneLine, UsageError } from '../errors.js';
-import {
-  parseAntialias,
-  parseFov,
-  parseMaxDetections,
-  parseNumAug,
-  parsePositiveInt,
-  parseThreshold,
-} from '../options.js';
+import { addPoseOptions, parsePositiveInt } from '../options.js';
 import type { ModelOptions } from '../pipeline.js';
 import type { Io } from './detect.js';
 import { redisErrors } from './worker.js';
@@ -221,44 +214,8 @@ export function registerBatch(
       '--ffmpeg <path>',
       'ffmpeg, to count video frames (default: $METRABS_FFMPEG, PATH, bundled)',
     )
-    .option('--json', 'also print the counts as JSON to stdout')
-    .option(
-      '--skeleton <name>',
-      "output joint set, e.g. coco_19, h36m_17, smpl_24 (default: the model's own)",
-    )
-    .addOption(
-      new Option(
-        '--fov <degrees>',
-        'field of view along the longer image side, when intrinsics are unknown',
-      )
-        .argParser(parseFov)
-        .conflicts('intrinsics'),
-    )
-    .option(
-      '--intrinsics <file.json>',
-      'camera file (docs/cli.md#camera-file), sent with every job',
-    )
-    .option(
-      '--num-aug <n>',
-      'test-time augmentations per person, 1–100 (default 5; 1 is fastest)',
-      parseNumAug,
-    )
-    .option('--antialias <n>', 'supersampling factor of the crops, 1–8 (default 1)', parseAntialias)
-    .option(
-      '--detector-threshold <score>',
-      'minimum person score of the detector, 0–1 (default 0.3)',
-      parseThreshold,
-    )
-    .option(
-      '--max-detections <n>',
-      'at most this many people per image, best first (default -1: all)',
-      parseMaxDetections,
-    )
-    .option('--detector-flip-aug', 'also run the detector on the mirrored image (slower)')
-    .option(
-      '--no-suppress-implausible',
-      'keep poses that fail the plausibility checks, and duplicates',
-    )
+    .option('--json', 'also print the counts as JSON to stdout');
+  addPoseOptions(submit, 'camera file (docs/cli.md#camera-file), sent with every job')
     .addHelpText(
       'after',
       `
