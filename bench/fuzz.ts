@@ -27,11 +27,18 @@ import {
 import { datasetCase, datasetImage, judgeDataset } from '../test-support/fuzz-dataset.js';
 import { boxesCase, judgeBoxes, standInEstimator } from '../test-support/fuzz-estimator.js';
 import { judgeModelPackage, modelPackageCase } from '../test-support/fuzz-model-package.js';
-import { fuzzApp, judgeServer, serverCase, stillHealthy } from '../test-support/fuzz-server.js';
+import {
+  batchCase,
+  fuzzApp,
+  judgeBatch,
+  judgeServer,
+  serverCase,
+  stillHealthy,
+} from '../test-support/fuzz-server.js';
 
 const cases = Number(process.argv[2] ?? 10_000);
 const seed = Number(process.argv[3] ?? 18);
-const PATHS = ['camera', 'options', 'images', 'boxes', 'models', 'datasets', 'server'];
+const PATHS = ['camera', 'options', 'images', 'boxes', 'models', 'datasets', 'server', 'batch'];
 const only = process.argv[4]?.split(',') ?? PATHS;
 if (
   !Number.isInteger(cases) ||
@@ -99,6 +106,18 @@ await path('HTTP server', 'server', async (c) => {
     count(c, { ...r, image: `${r.image.length} bytes` }, await judgeServer(app, r));
   }
   // The service must still be alive after everything it was sent.
+  if (!(await stillHealthy(app))) {
+    c.failure++;
+    c.failures.push({ input: 'GET /healthz afterwards', why: 'no 200' });
+  }
+  await app.close();
+});
+await path('HTTP batch', 'batch', async (c) => {
+  const app = await fuzzApp();
+  for (const r of sample(batchCase(seeds), cases)) {
+    const parts = r.parts.map((p) => `${p.field}: ${p.image.length} bytes`);
+    count(c, { ...r, parts }, await judgeBatch(app, r));
+  }
   if (!(await stillHealthy(app))) {
     c.failure++;
     c.failures.push({ input: 'GET /healthz afterwards', why: 'no 200' });

@@ -1,9 +1,12 @@
 /**
  * Fuzzing the HTTP service: `POST /v1/poses` with the image-bytes corpus (mutated and intact
  * seeds) as a raw body or a multipart file, under right and wrong content types, with fuzzed
- * options in the query string or as form fields. The app runs the real pipeline over the
- * stand-in network (fuzz-estimator.ts). Every answer must be a 4xx JSON error with a one-line
- * message, or a 200 result document whose numbers are all finite; never a 5xx or a hang.
+ * options in the query string or as form fields; `POST /v1/poses/batch` with zero to several
+ * such files (some under wrong field names) and fuzzed options. The app runs the real pipeline
+ * over the stand-in network (fuzz-estimator.ts). Every answer must be a 4xx JSON error with a
+ * one-line message, or a 200 whose result documents have finite numbers (a batch: one item
+ * per image sent, each a result or a one-line error, and `failed` counting the errors); never
+ * a 5xx or a hang.
  */
 import type { ResultModelInfo } from '@metrabs/runtime';
 import { buildApp, serverConfig } from '@metrabs/server';
@@ -21,7 +24,8 @@ const MODEL: ResultModelInfo = {
 
 /** The app over one stand-in estimator; a short deadline so a stuck request shows as 503. */
 export function fuzzApp(): Promise<FastifyInstance> {
-  return buildApp(serverConfig({ log: false, requestTimeoutMs: 10_000, maxQueue: 4 }), {
+  // The queue holds a whole batch (at most 16 images): a batch is admitted only when it fits.
+  return buildApp(serverConfig({ log: false, requestTimeoutMs: 10_000, maxQueue: 16 }), {
     estimators: [standInEstimator()],
     model: MODEL,
   });
@@ -154,7 +158,52 @@ function finiteArray(value: unknown): boolean {
 /** The numeric fields of a result document (JSON turns NaN and ±Infinity into null). */
 const NUMERIC_FIELDS = ['boxes', 'poses3d', 'poses2d', 'intrinsicMatrix', 'distancesM'];
 
-function judgeAnswer(status: number, type: string, body: string): FuzzOutcome {
+/** Why a result document is not acceptable (not a result, non-finite numbers), or undefined. */
+function resultProblem(json: Record<string, unknown>): string | undefined {
+  if (json['format'] !== 'metrabs-result') return 'without a result';
+  const bad = NUMERIC_FIELDS.find((f) => f in json && !finiteArray(json[f]));
+  return bad ? `with non-finite ${bad}` : undefined;
+}
+
+/** Whether `error` is `{ code, message }` with a non-empty one-line message. */
+function clearError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  return (
+    typeof e?.code === 'string' &&
+    typeof e.message === 'string' &&
+    e.message.length > 0 &&
+    !e.message.includes('\n')
+  );
+}
+
+/** A 200 batch answer: one item per image sent, each a result or a clear error. */
+function batchProblem(json: Record<string, unknown>, imagesSent: number): string | undefined {
+  const results = json['results'];
+  if (!Array.isArray(results)) return 'no results array';
+  if (json['images'] !== imagesSent || results.length !== imagesSent) {
+    return `${imagesSent} images sent, answer says ${String(json['images'])} with ${results.length} items`;
+  }
+  let failed = 0;
+  for (const item of results as Record<string, unknown>[]) {
+    if ('error' in item) {
+      failed++;
+      if (!clearError(item['error'])) return `unclear item error ${JSON.stringify(item['error'])}`;
+    } else {
+      const problem = resultProblem(item);
+      if (problem) return `item ${problem}`;
+    }
+  }
+  return json['failed'] === failed
+    ? undefined
+    : `failed ${String(json['failed'])}, ${failed} errors`;
+}
+
+function judgeAnswer(
+  status: number,
+  type: string,
+  body: string,
+  batchImages?: number,
+): FuzzOutcome {
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(body);
@@ -165,36 +214,112 @@ function judgeAnswer(status: number, type: string, body: string): FuzzOutcome {
     return { verdict: 'failure', why: `${status} answer of type ${type}` };
   }
   if (status === 200) {
-    if (json['format'] !== 'metrabs-result')
-      return { verdict: 'failure', why: '200 without a result' };
-    const bad = NUMERIC_FIELDS.find((f) => f in json && !finiteArray(json[f]));
-    return bad ? { verdict: 'failure', why: `200 with non-finite ${bad}` } : { verdict: 'valid' };
+    const problem =
+      batchImages === undefined ? resultProblem(json) : batchProblem(json, batchImages);
+    return problem ? { verdict: 'failure', why: `200 ${problem}` } : { verdict: 'valid' };
   }
   const error = json['error'] as { code?: unknown; message?: unknown } | undefined;
-  const message = error?.message;
-  if (
-    status >= 400 &&
-    status < 500 &&
-    typeof error?.code === 'string' &&
-    typeof message === 'string'
-  ) {
-    return message.length > 0 && !message.includes('\n')
+  if (status >= 400 && status < 500 && typeof error?.code === 'string') {
+    return clearError(error)
       ? { verdict: 'error' }
-      : { verdict: 'failure', why: `unclear message: ${JSON.stringify(message)}` };
+      : { verdict: 'failure', why: `unclear message: ${JSON.stringify(error.message)}` };
   }
   return { verdict: 'failure', why: `${status} ${JSON.stringify(error ?? json).slice(0, 160)}` };
 }
 
+export interface BatchCase {
+  /** The files, each under a field name (`images` is the right one). */
+  parts: { field: string; contentType: string; image: Uint8Array }[];
+  query: Record<string, string>;
+  fields: Record<string, string>;
+  /** Sent as multipart, or (wrongly) as a raw body of the first file. */
+  transport: 'multipart' | 'raw';
+}
+
+/** Batch requests over `seeds`: 0–6 files (a few more than allowed now and then). */
+export function batchCase(seeds: Uint8Array[], maxImages = 16): fc.Arbitrary<BatchCase> {
+  const image = fc.oneof(
+    { weight: 2, arbitrary: fc.constantFrom(...seeds) },
+    { weight: 3, arbitrary: mutatedImage(seeds) },
+  );
+  const part = fc.record({
+    field: fc.oneof(
+      { weight: 12, arbitrary: fc.constant('images') },
+      { weight: 1, arbitrary: fc.constantFrom('image', 'file', '') },
+    ),
+    contentType: fc.constantFrom(
+      'image/jpeg',
+      'image/png',
+      'application/octet-stream',
+      'text/plain',
+    ),
+    image,
+  });
+  return fc.record({
+    parts: fc.oneof(
+      { weight: 8, arbitrary: fc.array(part, { maxLength: 6 }) },
+      // Over the limit: only the count matters, so the same bytes repeat.
+      { weight: 1, arbitrary: part.map((p) => Array.from({ length: maxImages + 1 }, () => p)) },
+    ),
+    query: fc.oneof({ weight: 2, arbitrary: fc.constant({}) }, options),
+    fields: fc.oneof({ weight: 2, arbitrary: fc.constant({}) }, options),
+    transport: fc.constantFrom('multipart', 'multipart', 'multipart', 'raw'),
+  }) as fc.Arbitrary<BatchCase>;
+}
+
+async function batchRequest(c: BatchCase) {
+  const url = `/v1/poses/batch?${new URLSearchParams(c.query).toString()}`;
+  if (c.transport === 'raw') {
+    return {
+      method: 'POST' as const,
+      url,
+      headers: { 'content-type': c.parts[0]?.contentType ?? 'image/jpeg' },
+      payload: Buffer.from(c.parts[0]?.image ?? new Uint8Array()),
+    };
+  }
+  const data = new FormData();
+  c.parts.forEach((p, i) => {
+    data.append(p.field, new Blob([new Uint8Array(p.image)], { type: p.contentType }), `f${i}.img`);
+  });
+  for (const [k, v] of Object.entries(c.fields)) data.append(k, v);
+  const r = new Request('http://localhost/', { method: 'POST', body: data });
+  return {
+    method: 'POST' as const,
+    url,
+    headers: { 'content-type': r.headers.get('content-type')! },
+    payload: Buffer.from(await r.arrayBuffer()),
+  };
+}
+
 /** Server path: one request; a 4xx JSON error, or a 200 result with finite numbers. */
-export async function judgeServer(app: FastifyInstance, c: ServerCase): Promise<FuzzOutcome> {
+export function judgeServer(app: FastifyInstance, c: ServerCase): Promise<FuzzOutcome> {
+  return judgeRequest(app, request(c));
+}
+
+/** Batch path: a 4xx JSON error, or a 200 with one clear item per image of the `images` field. */
+export function judgeBatch(app: FastifyInstance, c: BatchCase): Promise<FuzzOutcome> {
+  const sent = c.parts.filter((p) => p.field === 'images').length;
+  return judgeRequest(app, batchRequest(c), sent);
+}
+
+async function judgeRequest(
+  app: FastifyInstance,
+  req: ReturnType<typeof request>,
+  batchImages?: number,
+): Promise<FuzzOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const hang = new Promise<FuzzOutcome>((resolve) => {
     timer = setTimeout(() => resolve({ verdict: 'failure', why: 'hang' }), CASE_TIMEOUT_MS);
   });
   const run = (async (): Promise<FuzzOutcome> => {
     try {
-      const r = await app.inject(await request(c));
-      return judgeAnswer(r.statusCode, String(r.headers['content-type'] ?? ''), r.body);
+      const r = await app.inject(await req);
+      return judgeAnswer(
+        r.statusCode,
+        String(r.headers['content-type'] ?? ''),
+        r.body,
+        batchImages,
+      );
     } catch (e) {
       return { verdict: 'failure', why: `inject threw ${(e as Error)?.message}` };
     }

@@ -21,7 +21,14 @@ import {
 import { datasetCase, datasetImage, judgeDataset } from '../test-support/fuzz-dataset.js';
 import { boxesCase, judgeBoxes, standInEstimator } from '../test-support/fuzz-estimator.js';
 import { judgeModelPackage, modelPackageCase } from '../test-support/fuzz-model-package.js';
-import { fuzzApp, judgeServer, serverCase, stillHealthy } from '../test-support/fuzz-server.js';
+import {
+  batchCase,
+  fuzzApp,
+  judgeBatch,
+  judgeServer,
+  serverCase,
+  stillHealthy,
+} from '../test-support/fuzz-server.js';
 
 const SEED = 18;
 
@@ -100,6 +107,21 @@ describe('fuzz (CI size, seed 18)', { timeout: 180_000 }, () => {
           expect((await judgeServer(app, c)).why ?? '').toBe('');
         }),
         { seed: SEED, numRuns: 200 },
+      );
+      expect(await stillHealthy(app)).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('POST /v1/poses/batch: 100 requests, then /healthz still answers', async () => {
+    const app = await fuzzApp();
+    try {
+      await fc.assert(
+        fc.asyncProperty(batchCase(seeds), async (c) => {
+          expect((await judgeBatch(app, c)).why ?? '').toBe('');
+        }),
+        { seed: SEED, numRuns: 100 },
       );
       expect(await stillHealthy(app)).toBe(true);
     } finally {
