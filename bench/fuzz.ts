@@ -12,11 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import type { FastifyInstance } from 'fastify';
 import {
   cameraJson,
   count,
   emptyCounts,
   type FuzzCounts,
+  type FuzzOutcome,
   judgeCamera,
   judgeImage,
   judgeOptions,
@@ -100,30 +102,32 @@ await path('dataset labels', 'datasets', async (c) => {
     count(c, d, await judgeDataset(join(scratch, 'dataset'), d, jpeg));
   }
 });
-await path('HTTP server', 'server', async (c) => {
-  const app = await fuzzApp();
-  for (const r of sample(serverCase(seeds), cases)) {
-    count(c, { ...r, image: `${r.image.length} bytes` }, await judgeServer(app, r));
-  }
-  // The service must still be alive after everything it was sent.
-  if (!(await stillHealthy(app))) {
-    c.failure++;
-    c.failures.push({ input: 'GET /healthz afterwards', why: 'no 200' });
-  }
-  await app.close();
-});
-await path('HTTP batch', 'batch', async (c) => {
-  const app = await fuzzApp();
-  for (const r of sample(batchCase(seeds), cases)) {
-    const parts = r.parts.map((p) => `${p.field}: ${p.image.length} bytes`);
-    count(c, { ...r, parts }, await judgeBatch(app, r));
-  }
-  if (!(await stillHealthy(app))) {
-    c.failure++;
-    c.failures.push({ input: 'GET /healthz afterwards', why: 'no 200' });
-  }
-  await app.close();
-});
+/** Every case to one fuzz app; afterwards the service must still be alive. */
+async function httpPath<C>(
+  name: string,
+  key: string,
+  arbitrary: fc.Arbitrary<C>,
+  judge: (app: FastifyInstance, c: C) => Promise<FuzzOutcome>,
+  printable: (c: C) => unknown,
+) {
+  await path(name, key, async (c) => {
+    const app = await fuzzApp();
+    for (const r of sample(arbitrary, cases)) count(c, printable(r), await judge(app, r));
+    if (!(await stillHealthy(app))) {
+      c.failure++;
+      c.failures.push({ input: 'GET /healthz afterwards', why: 'no 200' });
+    }
+    await app.close();
+  });
+}
+await httpPath('HTTP server', 'server', serverCase(seeds), judgeServer, (r) => ({
+  ...r,
+  image: `${r.image.length} bytes`,
+}));
+await httpPath('HTTP batch', 'batch', batchCase(seeds), judgeBatch, (r) => ({
+  ...r,
+  parts: r.parts.map((p) => `${p.field}: ${p.image.length} bytes`),
+}));
 rmSync(scratch, { recursive: true, force: true });
 
 console.log(`seed ${seed}, ${cases} cases per path, node ${process.version}`);

@@ -95,12 +95,28 @@ export interface ServerCase {
   extraPart: 'none' | 'second-image' | 'camera-file';
 }
 
-/** Requests over `seeds` (intact ones too, so that some cases get a 200). */
-export function serverCase(seeds: Uint8Array[]): fc.Arbitrary<ServerCase> {
-  const image = fc.oneof(
+/** Image bytes: an intact seed (so that some cases get a 200) or a mutated one. */
+function seedOrMutant(seeds: Uint8Array[]): fc.Arbitrary<Uint8Array> {
+  return fc.oneof(
     { weight: 2, arbitrary: fc.constantFrom(...seeds) },
     { weight: 3, arbitrary: mutatedImage(seeds) },
   );
+}
+
+/** `inject` arguments for a multipart body (the boundary comes from encoding it). */
+async function multipartRequest(url: string, data: FormData) {
+  const r = new Request('http://localhost/', { method: 'POST', body: data });
+  return {
+    method: 'POST' as const,
+    url,
+    headers: { 'content-type': r.headers.get('content-type')! },
+    payload: Buffer.from(await r.arrayBuffer()),
+  };
+}
+
+/** Requests over `seeds` (intact ones too, so that some cases get a 200). */
+export function serverCase(seeds: Uint8Array[]): fc.Arbitrary<ServerCase> {
+  const image = seedOrMutant(seeds);
   return fc.record({
     transport: fc.constantFrom('raw', 'raw', 'multipart', 'multipart', 'none'),
     contentType: fc.constantFrom(
@@ -140,13 +156,7 @@ async function request(c: ServerCase) {
   if (c.extraPart === 'camera-file') {
     data.append('camera', new Blob([c.fields['camera'] ?? '{"intrinsic_matrix": 1}']), 'cam.json');
   }
-  const r = new Request('http://localhost/', { method: 'POST', body: data });
-  return {
-    method: 'POST' as const,
-    url,
-    headers: { 'content-type': r.headers.get('content-type')! },
-    payload: Buffer.from(await r.arrayBuffer()),
-  };
+  return multipartRequest(url, data);
 }
 
 /** Whether `value` is a (nested) array of finite numbers only: null there is a NaN in JSON. */
@@ -238,10 +248,7 @@ export interface BatchCase {
 
 /** Batch requests over `seeds`: 0–6 files (a few more than allowed now and then). */
 export function batchCase(seeds: Uint8Array[], maxImages = 16): fc.Arbitrary<BatchCase> {
-  const image = fc.oneof(
-    { weight: 2, arbitrary: fc.constantFrom(...seeds) },
-    { weight: 3, arbitrary: mutatedImage(seeds) },
-  );
+  const image = seedOrMutant(seeds);
   const part = fc.record({
     field: fc.oneof(
       { weight: 12, arbitrary: fc.constant('images') },
@@ -282,13 +289,7 @@ async function batchRequest(c: BatchCase) {
     data.append(p.field, new Blob([new Uint8Array(p.image)], { type: p.contentType }), `f${i}.img`);
   });
   for (const [k, v] of Object.entries(c.fields)) data.append(k, v);
-  const r = new Request('http://localhost/', { method: 'POST', body: data });
-  return {
-    method: 'POST' as const,
-    url,
-    headers: { 'content-type': r.headers.get('content-type')! },
-    payload: Buffer.from(await r.arrayBuffer()),
-  };
+  return multipartRequest(url, data);
 }
 
 /** Server path: one request; a 4xx JSON error, or a 200 result with finite numbers. */

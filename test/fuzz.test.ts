@@ -8,9 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cameraJson,
+  type FuzzOutcome,
   judgeCamera,
   judgeImage,
   judgeOptions,
@@ -99,34 +101,32 @@ describe('fuzz (CI size, seed 18)', { timeout: 180_000 }, () => {
     );
   });
 
-  it('POST /v1/poses: 200 requests, then /healthz still answers', async () => {
+  /** `numRuns` requests to one fuzz app, each judged; then the app must still be healthy. */
+  async function fuzzHttp<C>(
+    cases: fc.Arbitrary<C>,
+    judge: (app: FastifyInstance, c: C) => Promise<FuzzOutcome>,
+    numRuns: number,
+  ) {
     const app = await fuzzApp();
     try {
       await fc.assert(
-        fc.asyncProperty(serverCase(seeds), async (c) => {
-          expect((await judgeServer(app, c)).why ?? '').toBe('');
+        fc.asyncProperty(cases, async (c) => {
+          expect((await judge(app, c)).why ?? '').toBe('');
         }),
-        { seed: SEED, numRuns: 200 },
+        { seed: SEED, numRuns },
       );
       expect(await stillHealthy(app)).toBe(true);
     } finally {
       await app.close();
     }
+  }
+
+  it('POST /v1/poses: 200 requests, then /healthz still answers', async () => {
+    await fuzzHttp(serverCase(seeds), judgeServer, 200);
   });
 
   it('POST /v1/poses/batch: 100 requests, then /healthz still answers', async () => {
-    const app = await fuzzApp();
-    try {
-      await fc.assert(
-        fc.asyncProperty(batchCase(seeds), async (c) => {
-          expect((await judgeBatch(app, c)).why ?? '').toBe('');
-        }),
-        { seed: SEED, numRuns: 100 },
-      );
-      expect(await stillHealthy(app)).toBe(true);
-    } finally {
-      await app.close();
-    }
+    await fuzzHttp(batchCase(seeds), judgeBatch, 100);
   });
 
   it('regressions: the hand-made round of issue 18', async () => {
