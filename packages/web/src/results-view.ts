@@ -210,36 +210,33 @@ export class ResultsView {
       this.tracker = undefined;
       this.restartRecording();
     }
-    this.tracker ??= createVideoTracker({
-      edges: result.edges,
-      intrinsicMatrix: result.intrinsicMatrix,
-      ...(o.distortionCoeffs ? { distortionCoeffs: o.distortionCoeffs } : {}),
-      ...(o.extrinsicMatrix ? { extrinsicMatrix: o.extrinsicMatrix } : {}),
-    });
+    if (!this.tracker) {
+      this.tracker = createVideoTracker({
+        edges: result.edges,
+        intrinsicMatrix: result.intrinsicMatrix,
+        ...(o.distortionCoeffs ? { distortionCoeffs: o.distortionCoeffs } : {}),
+        ...(o.extrinsicMatrix ? { extrinsicMatrix: o.extrinsicMatrix } : {}),
+      });
+      // Fixed while the tracker lives: a settings change or a seek restarts both.
+      this.recordingInfo = {
+        jointNames: result.jointNames,
+        edges: result.edges,
+        // Poses are in world coordinates when the settings give extrinsics, else camera ones.
+        world: o.extrinsicMatrix !== undefined,
+      };
+    }
     this.lastTrackTime = time;
     const frame = this.tracker.update(posesOfResult(result), time);
     this.trackIds = frame.trackIds;
-    this.record(frame.trackIds, frame.poses3d, time, result, o);
+    this.record(frame.trackIds, frame.poses3d, time);
     return { ...result, poses3d: frame.poses3d, poses2d: frame.poses2d };
   }
 
-  private record(
-    ids: number[],
-    poses: number[][][],
-    time: number,
-    result: PoseResult,
-    o: PoseOptions,
-  ): void {
+  private record(ids: number[], poses: number[][][], time: number): void {
     const r = this.recorded;
     if (r.frames === 0) r.firstTime = time;
     r.lastTime = time;
     this.recorder.add(r.frames++, ids, poses);
-    this.recordingInfo = {
-      jointNames: result.jointNames,
-      edges: result.edges,
-      // Poses are in world coordinates when the settings give extrinsics, else camera ones.
-      world: o.extrinsicMatrix !== undefined,
-    };
     const none = this.recorder.exportable().length === 0;
     this.ui.downloadBvh.disabled = none;
     this.ui.downloadGltf.disabled = none;
@@ -283,7 +280,9 @@ export class ResultsView {
    * as fast as it can, so the frame time is the recording's mean: video seconds between its
    * first and last frame over the frames between them.
    */
-  async motionFiles(kind: 'bvh' | 'gltf'): Promise<{ name: string; data: string | Uint8Array }[]> {
+  private async motionFiles(
+    kind: 'bvh' | 'gltf',
+  ): Promise<{ name: string; data: string | Uint8Array }[]> {
     const r = this.recorded;
     if (!this.recordingInfo || r.frames < 2 || !(r.lastTime > r.firstTime)) return [];
     const info = { ...this.recordingInfo, frameTimeS: (r.lastTime - r.firstTime) / (r.frames - 1) };
